@@ -1,0 +1,73 @@
+"""Engine construction for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+# Execution option that makes a SQLite transaction take the write lock at BEGIN.
+WRITE_TRANSACTION = "promptlab_write_transaction"
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 30_000,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    echo: bool = False,
+) -> AsyncEngine:
+    """Create an async engine with the settings each database needs to behave well.
+
+    SQLite: WAL journal (readers never wait for the writer), foreign keys on,
+    a busy timeout so concurrent writers wait instead of failing with
+    "database is locked", and `BEGIN IMMEDIATE` for write transactions. A
+    deferred transaction that reads and then writes cannot wait for the lock
+    in WAL mode: SQLite fails it at once with SQLITE_BUSY, so writers take the
+    lock up front.
+    """
+    if is_sqlite(url):
+        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off so that
+        # SQLAlchemy's "begin" event below decides how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(WRITE_TRANSACTION, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,137 @@
+"""SQL repositories for users and refresh tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
+from promptlab.adapters.sqlalchemy.tables import refresh_tokens, users
+from promptlab.domain.accounts import RefreshTokenRecord, User
+from promptlab.domain.errors import ConflictError
+
+
+def _user_from_row(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        email_normalized=row.email_normalized,
+        full_name=row.full_name,
+        password_hash=row.password_hash,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def email_taken(email: str) -> ConflictError:
+    return ConflictError(
+        f"A user with the email {email!r} already exists. Log in instead, or use another address."
+    )
+
+
+class SqlUserRepository(SqlRepository):
+    async def add(self, user: User) -> None:
+        try:
+            await self._uow.execute(
+                insert(users).values(
+                    id=user.id,
+                    email=user.email,
+                    email_normalized=user.email_normalized,
+                    full_name=user.full_name,
+                    password_hash=user.password_hash,
+                    is_active=user.is_active,
+                    created_at=user.created_at,
+                    updated_at=user.updated_at,
+                )
+            )
+        except IntegrityError as error:
+            raise email_taken(user.email) from error
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        result = await self._uow.execute(select(users).where(users.c.id == user_id))
+        row = result.first()
+        return _user_from_row(row) if row else None
+
+    async def get_by_email(self, email_normalized: str) -> User | None:
+        result = await self._uow.execute(
+            select(users).where(users.c.email_normalized == email_normalized)
+        )
+        row = result.first()
+        return _user_from_row(row) if row else None
+
+    async def update(self, user: User) -> None:
+        try:
+            await self._uow.execute(
+                update(users)
+                .where(users.c.id == user.id)
+                .values(
+                    email=user.email,
+                    email_normalized=user.email_normalized,
+                    full_name=user.full_name,
+                    password_hash=user.password_hash,
+                    is_active=user.is_active,
+                    updated_at=user.updated_at,
+                )
+            )
+        except IntegrityError as error:
+            raise email_taken(user.email) from error
+
+
+def _token_from_row(row: Any) -> RefreshTokenRecord:
+    return RefreshTokenRecord(
+        jti=row.jti,
+        family_id=row.family_id,
+        user_id=row.user_id,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlRefreshTokenRepository(SqlRepository):
+    async def add(self, record: RefreshTokenRecord) -> None:
+        await self._uow.execute(
+            insert(refresh_tokens).values(
+                jti=record.jti,
+                family_id=record.family_id,
+                user_id=record.user_id,
+                issued_at=record.issued_at,
+                expires_at=record.expires_at,
+                used_at=record.used_at,
+                revoked_at=record.revoked_at,
+            )
+        )
+
+    async def get(self, jti: str) -> RefreshTokenRecord | None:
+        result = await self._uow.execute(select(refresh_tokens).where(refresh_tokens.c.jti == jti))
+        row = result.first()
+        return _token_from_row(row) if row else None
+
+    async def consume(self, jti: str, now: datetime) -> bool:
+        # One conditional UPDATE: the database decides the single winner, so
+        # no read-then-write race exists on either database.
+        result = await self._uow.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.jti == jti,
+                refresh_tokens.c.used_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
+        result = await self._uow.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount

@@ -1,0 +1,137 @@
+"""SQL repository for execution logs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
+from promptlab.adapters.sqlalchemy.repositories.prompts import (
+    messages_from_json,
+    messages_to_json,
+)
+from promptlab.adapters.sqlalchemy.tables import executions
+from promptlab.domain.catalog import Usage
+from promptlab.domain.executions import Execution, ExecutionError, ExecutionStatus
+from promptlab.domain.parameters import GenerationParameters
+
+
+def execution_from_row(row: Any) -> Execution:
+    usage_counts = (
+        row.input_tokens,
+        row.output_tokens,
+        row.total_tokens,
+        row.cached_input_tokens,
+    )
+    usage = (
+        Usage(
+            input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens,
+            total_tokens=row.total_tokens,
+            cached_input_tokens=row.cached_input_tokens,
+        )
+        if any(count is not None for count in usage_counts)
+        else None
+    )
+    error = (
+        ExecutionError(
+            code=row.error_code,
+            message=row.error_message or "",
+            provider_status=row.error_provider_status,
+        )
+        if row.error_code
+        else None
+    )
+    return Execution(
+        id=row.id,
+        project_id=row.project_id,
+        session_id=row.session_id,
+        prompt_id=row.prompt_id,
+        model=row.model,
+        provider=row.provider,
+        messages=messages_from_json(row.messages),
+        variables=dict(row.variables),
+        parameters=GenerationParameters.from_dict(row.parameters),
+        status=ExecutionStatus(row.status),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        deadline_at=row.deadline_at,
+        output=row.output,
+        finish_reason=row.finish_reason,
+        usage=usage,
+        cost=row.cost,
+        latency_ms=row.latency_ms,
+        time_to_first_token_ms=row.time_to_first_token_ms,
+        attempts=row.attempts,
+        error=error,
+        completed_at=row.completed_at,
+        provider_request_id=row.provider_request_id,
+        streamed=row.streamed,
+        idempotency_key=row.idempotency_key,
+        request_fingerprint=row.request_fingerprint,
+    )
+
+
+def _mutable_values(execution: Execution) -> dict[str, Any]:
+    usage = execution.usage
+    error = execution.error
+    return {
+        "status": execution.status.value,
+        "output": execution.output,
+        "finish_reason": execution.finish_reason,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "total_tokens": usage.total_tokens if usage else None,
+        "cached_input_tokens": usage.cached_input_tokens if usage else None,
+        "cost": execution.cost,
+        "latency_ms": execution.latency_ms,
+        "time_to_first_token_ms": execution.time_to_first_token_ms,
+        "attempts": execution.attempts,
+        "error_code": error.code if error else None,
+        "error_message": error.message if error else None,
+        "error_provider_status": error.provider_status if error else None,
+        "provider_request_id": execution.provider_request_id,
+        "completed_at": execution.completed_at,
+    }
+
+
+class SqlExecutionRepository(SqlRepository):
+    async def add(self, execution: Execution) -> None:
+        await self._uow.execute(
+            insert(executions).values(
+                id=execution.id,
+                project_id=execution.project_id,
+                session_id=execution.session_id,
+                prompt_id=execution.prompt_id,
+                model=execution.model,
+                provider=execution.provider,
+                messages=messages_to_json(execution.messages),
+                variables=execution.variables,
+                parameters=execution.parameters.to_dict(),
+                streamed=execution.streamed,
+                idempotency_key=execution.idempotency_key,
+                request_fingerprint=execution.request_fingerprint,
+                created_by=execution.created_by,
+                created_at=execution.created_at,
+                deadline_at=execution.deadline_at,
+                **_mutable_values(execution),
+            )
+        )
+
+    async def get(self, prompt_id: uuid.UUID, execution_id: uuid.UUID) -> Execution | None:
+        result = await self._uow.execute(
+            select(executions).where(
+                executions.c.id == execution_id, executions.c.prompt_id == prompt_id
+            )
+        )
+        row = result.first()
+        return execution_from_row(row) if row else None
+
+    async def update(self, execution: Execution) -> None:
+        await self._uow.execute(
+            update(executions)
+            .where(executions.c.id == execution.id)
+            .values(**_mutable_values(execution))
+        )

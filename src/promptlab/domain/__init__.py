@@ -1,0 +1,1 @@
+"""Entities, value objects and policies. No I/O and no framework imports."""

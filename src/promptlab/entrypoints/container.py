@@ -1,0 +1,84 @@
+"""The composition root: every adapter and use case is built here from settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from promptlab.adapters.ratelimit.memory import InMemoryRateLimiter
+from promptlab.adapters.security.argon2_hasher import Argon2PasswordHasher
+from promptlab.adapters.security.jwt_tokens import JwtTokenService
+from promptlab.adapters.sqlalchemy.engine import create_engine
+from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from promptlab.adapters.system import SystemClock, UuidV7Generator
+from promptlab.application.auth.authenticate import AuthenticateRequest
+from promptlab.application.auth.login import LoginUser
+from promptlab.application.auth.refresh import RefreshTokens
+from promptlab.application.auth.register import RegisterUser
+from promptlab.entrypoints.settings import Settings
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+
+
+def _rate_limiter(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.redis_url:
+        from promptlab.adapters.ratelimit.redis import RedisRateLimiter
+
+        return RedisRateLimiter(settings.redis_url)
+    return InMemoryRateLimiter()
+
+
+class Container(containers.DeclarativeContainer):
+    """Adapters are singletons per app; use cases are built per request around its unit of work.
+
+    Tests replace any provider through `create_app(settings, overrides={...})`.
+    """
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidV7Generator)
+
+    engine = providers.Singleton(_engine, settings)
+    uow_factory = providers.Singleton(SqlAlchemyUnitOfWorkFactory, engine)
+
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost=settings.provided.argon2_memory_cost,
+        parallelism=settings.provided.argon2_parallelism,
+    )
+    tokens = providers.Singleton(
+        JwtTokenService,
+        secret_key=settings.provided.secret_key,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        access_token_lifetime=providers.Factory(
+            timedelta, seconds=settings.provided.access_token_ttl_seconds
+        ),
+        refresh_token_lifetime=providers.Factory(
+            timedelta, seconds=settings.provided.refresh_token_ttl_seconds
+        ),
+        clock=clock,
+        ids=ids,
+        leeway_seconds=settings.provided.jwt_leeway_seconds,
+    )
+    rate_limiter = providers.Singleton(_rate_limiter, settings)
+
+    # Use cases. Each takes the request's unit of work as `uow`.
+    authenticate_request = providers.Factory(AuthenticateRequest, tokens=tokens)
+    register_user = providers.Factory(
+        RegisterUser, hasher=hasher, tokens=tokens, clock=clock, ids=ids
+    )
+    login_user = providers.Factory(LoginUser, hasher=hasher, tokens=tokens, clock=clock, ids=ids)
+    refresh_tokens = providers.Factory(
+        RefreshTokens, uow_factory=uow_factory, tokens=tokens, clock=clock
+    )

@@ -1,0 +1,91 @@
+"""The Litestar app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from dependency_injector import providers
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from promptlab import __version__
+from promptlab.adapters.sqlalchemy.migrate import run_migrations
+from promptlab.entrypoints.container import Container
+from promptlab.entrypoints.http.dependencies import BASE_DEPENDENCIES
+from promptlab.entrypoints.http.problems import EXCEPTION_HANDLERS
+from promptlab.entrypoints.http.routes import ROUTE_HANDLERS
+from promptlab.entrypoints.logging import configure_logging
+from promptlab.entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_container(settings: Settings, overrides: Mapping[str, Any] | None = None) -> Container:
+    """Build the container; each override replaces the provider of that name with a fixed object."""
+    container = Container(settings=settings)
+    for name, value in (overrides or {}).items():
+        provider = getattr(container, name, None)
+        if not isinstance(provider, providers.Provider):
+            raise ValueError(f"cannot override {name!r}: the container has no provider of that name")
+        provider.override(providers.Object(value))
+    return container
+
+
+def create_app(
+    settings: Settings | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Litestar:
+    """Create the app from `settings` (default: read from the environment) and adapter overrides."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    container = build_container(settings, overrides)
+
+    async def on_startup(app: Litestar) -> None:
+        if settings.is_embedded:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.is_embedded and settings.auto_migrate:
+            await run_migrations(container.engine())
+        for hook in STARTUP_HOOKS:
+            await hook(container)
+        logger.info(
+            "promptlab %s started (database %s)", __version__, container.engine().dialect.name
+        )
+
+    async def on_shutdown(app: Litestar) -> None:
+        for hook in SHUTDOWN_HOOKS:
+            await hook(container)
+        await container.rate_limiter().aclose()
+        await container.engine().dispose()
+        logger.info("promptlab stopped")
+
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        dependencies=BASE_DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State({"container": container}),
+        request_max_body_size=settings.max_request_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="promptlab",
+            version=__version__,
+            description="Self-hostable backend for teams who engineer LLM prompts.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )
+
+
+# Async callables taking the container, run after migrations at startup and
+# before the engine closes at shutdown (background tasks such as the reaper).
+STARTUP_HOOKS: list[Any] = []
+SHUTDOWN_HOOKS: list[Any] = []
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ASGI servers: `granian --factory promptlab.entrypoints.http.app:create_app_from_env`."""
+    return create_app()

@@ -1,0 +1,109 @@
+"""Authentication endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from promptlab.application.auth.login import LoginCommand, LoginUser
+from promptlab.application.auth.refresh import RefreshCommand, RefreshTokens
+from promptlab.application.auth.register import RegisterCommand, RegisterUser
+from promptlab.application.ports.rate_limit import RateLimit
+from promptlab.application.rate_limits import enforce_rate_limit
+from promptlab.domain.accounts import User
+from promptlab.entrypoints.http.dependencies import client_address, container_of, use_case
+from promptlab.entrypoints.http.schemas.auth import (
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    RegisterOut,
+    TokenPairOut,
+    UserOut,
+    organization_summary_out,
+    token_pair_out,
+    user_out,
+)
+
+
+async def _limit(request: Request[Any, Any, Any], state: State, name: str, *keys: str) -> None:
+    """Apply the rate limit named `name` per client address and per each extra key."""
+    container = container_of(state)
+    settings = container.settings()
+    if not settings.rate_limits_enabled:
+        return
+    setting = getattr(settings, f"rate_limit_{name}")
+    address = client_address(request, settings.trust_forwarded_for)
+    await enforce_rate_limit(
+        container.rate_limiter(),
+        RateLimit(requests=setting.requests, window_seconds=setting.window_seconds),
+        f"{name}:address:{address}",
+        *(f"{name}:{key}" for key in keys),
+    )
+
+
+def _email_key(email: str) -> str:
+    return "email:" + email.strip().lower()
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post(
+        "/register/",
+        status_code=HTTP_201_CREATED,
+        dependencies={"register": use_case("register_user")},
+        summary="Register a user and their personal organization",
+    )
+    async def register(
+        self, request: Request[Any, Any, Any], state: State, data: RegisterIn, register: RegisterUser
+    ) -> RegisterOut:
+        await _limit(request, state, "register", _email_key(data.email))
+        result = await register(
+            RegisterCommand(email=data.email, password=data.password, full_name=data.full_name)
+        )
+        return RegisterOut(
+            user=user_out(result.user),
+            organization=organization_summary_out(result.organization, "owner"),
+            access=result.tokens.access,
+            refresh=result.tokens.refresh,
+            token_type=result.tokens.token_type,
+            expires_in=result.tokens.expires_in,
+        )
+
+    @post(
+        "/login/",
+        status_code=HTTP_200_OK,
+        dependencies={"login": use_case("login_user")},
+        summary="Exchange email and password for a token pair",
+    )
+    async def login(
+        self, request: Request[Any, Any, Any], state: State, data: LoginIn, login: LoginUser
+    ) -> TokenPairOut:
+        await _limit(request, state, "login", _email_key(data.email))
+        pair = await login(LoginCommand(email=data.email, password=data.password))
+        return token_pair_out(pair)
+
+    @post(
+        "/token/refresh/",
+        status_code=HTTP_200_OK,
+        dependencies={"refresh_tokens": use_case("refresh_tokens")},
+        summary="Rotate a refresh token",
+    )
+    async def refresh(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: RefreshIn,
+        refresh_tokens: RefreshTokens,
+    ) -> TokenPairOut:
+        await _limit(request, state, "refresh")
+        pair = await refresh_tokens(RefreshCommand(refresh=data.refresh))
+        return token_pair_out(pair)
+
+    @get("/me/", summary="The current user")
+    async def me(self, current_user: User) -> UserOut:
+        return user_out(current_user)

@@ -1,0 +1,99 @@
+"""Litestar dependencies that resolve adapters and use cases from the container.
+
+Handlers receive use cases as ordinary typed parameters; the container stays
+the one composition root. Each request gets one unit of work, opened here
+and rolled back at the end unless the use case committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Dependency
+
+from promptlab.application.errors import AuthenticationError
+from promptlab.application.pagination import PageRequest, build_page_request
+from promptlab.application.ports.unit_of_work import UnitOfWork
+from promptlab.domain.accounts import User
+from promptlab.entrypoints.container import Container
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Litestar validates injected values against their annotations; a Protocol
+# cannot be checked with isinstance, so the unit of work skips that check.
+RequestUnitOfWork = Annotated[UnitOfWork, Dependency(skip_validation=True)]
+
+
+def container_of(state: State) -> Container:
+    return state["container"]
+
+
+async def provide_uow(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[UnitOfWork, None]:
+    uow = container_of(state).uow_factory()(write=request.method not in SAFE_METHODS)
+    async with uow:
+        yield uow
+
+
+async def provide_current_user(
+    request: Request[Any, Any, Any], state: State, uow: RequestUnitOfWork
+) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "Authentication required: send the header `Authorization: Bearer <access token>`; "
+            "get a token from POST /api/auth/login/."
+        )
+    authenticate = container_of(state).authenticate_request(uow=uow)
+    return await authenticate(token.strip())
+
+
+def provide_page(state: State, limit: int | None = None, cursor: str | None = None) -> PageRequest:
+    settings = container_of(state).settings()
+    return build_page_request(
+        limit,
+        cursor,
+        default_limit=settings.default_page_size,
+        max_limit=settings.max_page_size,
+    )
+
+
+def use_case(name: str) -> Provide:
+    """Provide the container's use case `name`, built around the request's unit of work."""
+
+    def provide(state: State, uow: RequestUnitOfWork) -> Any:
+        return getattr(container_of(state), name)(uow=uow)
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+def singleton(name: str) -> Provide:
+    """Provide an adapter (rate limiter, catalog, ...) that lives as long as the app."""
+
+    def provide(state: State) -> Any:
+        return getattr(container_of(state), name)()
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+def client_address(request: Request[Any, Any, Any], trust_forwarded_for: bool) -> str:
+    """Return the client's IP address, from X-Forwarded-For only behind a trusted proxy."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.client.host if request.client else "unknown"
+
+
+BASE_DEPENDENCIES: dict[str, Provide | Callable[..., Any]] = {
+    "uow": Provide(provide_uow),
+    "current_user": Provide(provide_current_user),
+    "page": Provide(provide_page, sync_to_thread=False),
+}

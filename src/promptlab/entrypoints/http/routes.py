@@ -1,0 +1,13 @@
+"""Every route handler of the app, in one list the app factory registers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promptlab.entrypoints.http.controllers.auth import AuthController
+from promptlab.entrypoints.http.controllers.health import health
+
+ROUTE_HANDLERS: list[Any] = [
+    health,
+    AuthController,
+]
