@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=command_serve)
 
     migrate = commands.add_parser(
-        "migrate", help="apply database migrations (the embedded SQLite default also does this on start)"
+        "migrate",
+        help="apply database migrations (the embedded SQLite default also does this on start)",
     )
     migrate.add_argument(
         "revision", nargs="?", default="head", help="target Alembic revision (default head)"

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from promptlab.adapters.catalog.loader import load_catalog
 from promptlab.adapters.ratelimit.memory import InMemoryRateLimiter
 from promptlab.adapters.security.argon2_hasher import Argon2PasswordHasher
 from promptlab.adapters.security.jwt_tokens import JwtTokenService
@@ -82,3 +83,12 @@ class Container(containers.DeclarativeContainer):
     refresh_tokens = providers.Factory(
         RefreshTokens, uow_factory=uow_factory, tokens=tokens, clock=clock
     )
+
+    # --- organizations ---
+
+    # --- projects and collaborators ---
+
+    # --- sessions and prompts ---
+
+    # --- models, providers and executions ---
+    catalog = providers.Singleton(load_catalog, settings.provided.models_file)

@@ -146,7 +146,9 @@ class Settings:
         }
         values = {key: value for key, value in values.items() if value is not None}
         values.update(overrides)
-        settings = cls(data_dir=Path(data_dir), database_url=database_url, secret_key=secret_key, **values)
+        settings = cls(
+            data_dir=Path(data_dir), database_url=database_url, secret_key=secret_key, **values
+        )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError(
                 f"{PREFIX}DEFAULT_PAGE_SIZE ({settings.default_page_size}) must not exceed "

@@ -99,7 +99,9 @@ class JwtTokenService:
             )
         try:
             user_id = uuid.UUID(str(payload["sub"]))
-            family_id = uuid.UUID(str(payload["fam"])) if expected_type is TokenType.REFRESH else None
+            family_id = (
+                uuid.UUID(str(payload["fam"])) if expected_type is TokenType.REFRESH else None
+            )
             issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
             expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
             jti = str(payload["jti"])

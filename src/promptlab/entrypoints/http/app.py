@@ -30,7 +30,9 @@ def build_container(settings: Settings, overrides: Mapping[str, Any] | None = No
     for name, value in (overrides or {}).items():
         provider = getattr(container, name, None)
         if not isinstance(provider, providers.Provider):
-            raise ValueError(f"cannot override {name!r}: the container has no provider of that name")
+            raise ValueError(
+                f"cannot override {name!r}: the container has no provider of that name"
+            )
         provider.override(providers.Object(value))
     return container
 

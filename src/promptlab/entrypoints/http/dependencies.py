@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.di import NamedDependency, Provide
+from litestar.di import Dependency as NamedMarker
+from litestar.params import SkipValidationMarker
 
 from promptlab.application.errors import AuthenticationError
 from promptlab.application.pagination import PageRequest, build_page_request
@@ -25,14 +26,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Litestar validates injected values against their annotations; a Protocol
 # cannot be checked with isinstance, so the unit of work skips that check.
-RequestUnitOfWork = Annotated[UnitOfWork, Dependency(skip_validation=True)]
+RequestUnitOfWork = Annotated[UnitOfWork, SkipValidationMarker(), NamedMarker(kind="named")]
+CurrentUser = NamedDependency[User]
+RequestedPage = NamedDependency[PageRequest]
 
 
 def container_of(state: State) -> Container:
     return state["container"]
 
 
-async def provide_uow(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[UnitOfWork, None]:
+async def provide_uow(
+    request: Request[Any, Any, Any], state: State
+) -> AsyncGenerator[UnitOfWork, None]:
     uow = container_of(state).uow_factory()(write=request.method not in SAFE_METHODS)
     async with uow:
         yield uow

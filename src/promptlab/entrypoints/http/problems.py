@@ -97,7 +97,9 @@ def problem_response(
         instance=request.url.path,
         errors=errors,
     )
-    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return Response(
+        content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
 
 
 def _status_of_domain(error: DomainError) -> int:

@@ -10,4 +10,8 @@ from promptlab.entrypoints.http.controllers.health import health
 ROUTE_HANDLERS: list[Any] = [
     health,
     AuthController,
+    # organizations
+    # projects and collaborators
+    # sessions and prompts
+    # models and executions
 ]

@@ -36,7 +36,9 @@ def _membership_from_row(row: Any) -> Membership:
 
 
 class SqlOrganizationRepository(SqlRepository):
-    async def add(self, organization: Organization, *, personal_owner_id: uuid.UUID | None = None) -> None:
+    async def add(
+        self, organization: Organization, *, personal_owner_id: uuid.UUID | None = None
+    ) -> None:
         await self._uow.execute(
             insert(organizations).values(
                 id=organization.id,

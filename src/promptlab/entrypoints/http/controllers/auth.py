@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -13,8 +15,12 @@ from promptlab.application.auth.refresh import RefreshCommand, RefreshTokens
 from promptlab.application.auth.register import RegisterCommand, RegisterUser
 from promptlab.application.ports.rate_limit import RateLimit
 from promptlab.application.rate_limits import enforce_rate_limit
-from promptlab.domain.accounts import User
-from promptlab.entrypoints.http.dependencies import client_address, container_of, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    client_address,
+    container_of,
+    use_case,
+)
 from promptlab.entrypoints.http.schemas.auth import (
     LoginIn,
     RefreshIn,
@@ -59,7 +65,11 @@ class AuthController(Controller):
         summary="Register a user and their personal organization",
     )
     async def register(
-        self, request: Request[Any, Any, Any], state: State, data: RegisterIn, register: RegisterUser
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[RegisterIn],
+        register: NamedDependency[RegisterUser],
     ) -> RegisterOut:
         await _limit(request, state, "register", _email_key(data.email))
         result = await register(
@@ -81,7 +91,11 @@ class AuthController(Controller):
         summary="Exchange email and password for a token pair",
     )
     async def login(
-        self, request: Request[Any, Any, Any], state: State, data: LoginIn, login: LoginUser
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[LoginIn],
+        login: NamedDependency[LoginUser],
     ) -> TokenPairOut:
         await _limit(request, state, "login", _email_key(data.email))
         pair = await login(LoginCommand(email=data.email, password=data.password))
@@ -97,13 +111,13 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        data: RefreshIn,
-        refresh_tokens: RefreshTokens,
+        data: JSONBody[RefreshIn],
+        refresh_tokens: NamedDependency[RefreshTokens],
     ) -> TokenPairOut:
         await _limit(request, state, "refresh")
         pair = await refresh_tokens(RefreshCommand(refresh=data.refresh))
         return token_pair_out(pair)
 
     @get("/me/", summary="The current user")
-    async def me(self, current_user: User) -> UserOut:
+    async def me(self, current_user: CurrentUser) -> UserOut:
         return user_out(current_user)

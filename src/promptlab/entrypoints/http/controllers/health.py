@@ -32,5 +32,3 @@ async def health(state: State) -> Response[HealthOut]:
         status="ok" if database == "ok" else "degraded", database=database, version=__version__
     )
     return Response(content=body, status_code=status_code)
-
-

@@ -60,7 +60,10 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["project_id"], ["projects.id"], name="fk_prompts_project_id_projects", ondelete="CASCADE"
+            ["project_id"],
+            ["projects.id"],
+            name="fk_prompts_project_id_projects",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["session_id"],

