@@ -1,0 +1,1 @@
+"""Use cases for projects and their collaborators."""
