@@ -1,4 +1,4 @@
-"""Prompt templates: text with `{{ name }}` placeholders and nothing else.
+r"""Prompt templates: text with `{{ name }}` placeholders and nothing else.
 
 A placeholder contains one variable name, so rendering only substitutes the
 values given. There are no expressions, attribute access, filters or calls, and
@@ -11,9 +11,9 @@ Syntax, applied left to right:
 - In a run of more than two `{`, the last two open the placeholder and the
   others are literal, so `{{{name}}}` renders a brace, the value, a brace.
 - A `{{` that does not open a valid placeholder is a syntax error.
-- A backslash before `{{` makes those two braces literal: `\\{{` renders `{{`.
+- A backslash before `{{` makes those two braces literal: `\{{` renders `{{`.
   Before `{{`, each pair of backslashes renders one backslash, so
-  `\\\\{{ name }}` renders a backslash and then the value.
+  `\\{{ name }}` renders a backslash and then the value.
 - Every other character is literal, including single braces, `}}` and
   backslashes that do not precede `{{`.
 
@@ -31,8 +31,8 @@ import attrs
 from promptlab.domain.errors import FieldError, ValidationError
 from promptlab.domain.messages import Message, MessageRole
 
-# Each pattern is a single character class with `*` or `+`, so matching at a
-# fixed position takes time linear in the match and cannot backtrack badly.
+# No pattern nests or chains ambiguous repetitions, so matching at a fixed
+# position takes time linear in the length of the match.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BLANKS = re.compile(r"[ \t]*")
 _BRACE_RUN = re.compile(r"\{+")
@@ -67,7 +67,7 @@ class TemplateSyntaxIssue:
     offset: int
     """0-based index of the opening `{{`, in code points."""
     line: int
-    """1-based line number; lines end at `\\n`."""
+    r"""1-based line number. Lines end at `\n`."""
     column: int
     """1-based column of the opening `{{`, in code points."""
     text: str
@@ -77,7 +77,7 @@ class TemplateSyntaxIssue:
 
 
 class TemplateSyntaxError(ValidationError):
-    """One or more templates cannot be parsed.
+    """Syntax errors in one or more templates.
 
     Carries the first error of each bad template, so a prompt with several bad
     messages reports all of them. Each entry of `errors` is the `FieldError`
@@ -95,10 +95,10 @@ class TemplateSyntaxError(ValidationError):
 
 
 class VariablesError(ValidationError):
-    """The values given for rendering do not match the template's variables.
+    """Mismatch between the values given for rendering and the template's variables.
 
-    One error reports every problem at once: a misspelt name shows up as both a
-    missing and an unknown variable, and the caller needs to see both.
+    One error reports every problem at once, because a misspelt name shows up as
+    both a missing and an unknown variable and the caller needs to see both.
     """
 
     def __init__(
@@ -215,11 +215,12 @@ def render(template: Template, values: Mapping[str, str], *, field: str = "varia
     in `values` must match a placeholder. Otherwise raises VariablesError, whose
     field errors start with `field`. Values are inserted as they are, never
     parsed as template text.
+
+    Values are not checked for NUL or surrogate code points. Callers that store
+    the output check the values with `promptlab.domain.text.find_text_errors`.
     """
     _check_values(template.variables, values, field)
-    return "".join(
-        part if isinstance(part, str) else values[part.name] for part in template.parts
-    )
+    return "".join(part if isinstance(part, str) else values[part.name] for part in template.parts)
 
 
 def parse_messages(messages: Sequence[Message], *, field: str = "messages") -> PromptTemplate:
@@ -243,9 +244,7 @@ def parse_messages(messages: Sequence[Message], *, field: str = "messages") -> P
     if issues:
         raise TemplateSyntaxError(issues)
 
-    variables = tuple(
-        dict.fromkeys(name for item in parsed for name in item.template.variables)
-    )
+    variables = tuple(dict.fromkeys(name for item in parsed for name in item.template.variables))
     return PromptTemplate(messages=tuple(parsed), variables=variables)
 
 
@@ -337,13 +336,13 @@ def _describe_issue(text: str, opening: int, field: str) -> TemplateSyntaxIssue:
     end = len(text) if closing == -1 else closing + 2
     snippet = text[opening : min(end, opening + _SNIPPET_LENGTH)]
     snippet = snippet.split("\n", 1)[0].split("\r", 1)[0]
-    shown = repr(snippet) + ("..." if opening + len(snippet) < end else "")
+    quoted_snippet = repr(snippet) + ("..." if opening + len(snippet) < end else "")
 
     line = text.count("\n", 0, opening) + 1
     column = opening - (text.rfind("\n", 0, opening) + 1) + 1
     message = (
         f"{headline} at offset {opening} (line {line}, column {column}): "
-        f"{shown} {reason}. {_ESCAPE_HINT}"
+        f"{quoted_snippet} {reason}. {_ESCAPE_HINT}"
     )
     return TemplateSyntaxIssue(
         field=field,
@@ -365,7 +364,9 @@ def _match_end(pattern: re.Pattern[str], text: str, position: int) -> int:
 def _check_values(variables: Sequence[str], values: Mapping[str, str], field: str) -> None:
     """Raise VariablesError unless `values` gives one str for each variable and nothing else."""
     if not isinstance(values, Mapping):
-        raise TypeError(f"values must be a mapping of names to strings, got {type(values).__name__}")
+        raise TypeError(
+            f"values must be a mapping of names to strings, got {type(values).__name__}"
+        )
 
     expected = set(variables)
     missing = [name for name in variables if name not in values]

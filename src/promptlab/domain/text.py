@@ -28,7 +28,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @attrs.frozen
 class TextLimits:
-    """Length limits for prompt text, in code points. Settings may override each default."""
+    """Length limits for prompt text, in code points. A deployment may pass other values."""
 
     max_messages_per_prompt: int = MAX_MESSAGES_PER_PROMPT
     max_message_length: int = MAX_MESSAGE_LENGTH
@@ -50,11 +50,14 @@ def find_text_errors(
 ) -> list[FieldError]:
     """Return an error for each rule that `value` breaks, or an empty list.
 
-    The rules: `value` is a str; unless `allow_empty`, it is neither empty nor
-    only whitespace; it has at most `max_length` code points; and it contains
-    no NUL character and no surrogate code point. PostgreSQL cannot store NUL
-    in text, and a surrogate cannot be encoded as UTF-8, so both are rejected on
-    every database.
+    The rules:
+
+    - `value` is a str.
+    - Unless `allow_empty` is set, it is neither empty nor only whitespace.
+    - It has at most `max_length` code points, when `max_length` is given.
+    - It contains no NUL character, because PostgreSQL cannot store NUL in
+      text, and no surrogate code point, because a surrogate cannot be encoded
+      as UTF-8. Both are rejected on every database, so all behave the same.
     """
     if not isinstance(value, str):
         return [FieldError(field, f"must be a string, got {type(value).__name__}")]
@@ -138,8 +141,7 @@ def find_messages_errors(
         errors.append(
             FieldError(
                 field,
-                f"must contain at most {limits.max_prompt_length} characters in total, "
-                f"got {total}",
+                f"must contain at most {limits.max_prompt_length} characters in total, got {total}",
             )
         )
     return errors

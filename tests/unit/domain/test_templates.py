@@ -1,3 +1,4 @@
+import re
 import time
 
 import pytest
@@ -40,15 +41,24 @@ def template_pieces(draw: st.DrawFn) -> list[str | tuple[str, str, str]]:
 
 def build_source(pieces: list[str | tuple[str, str, str]]) -> str:
     """Write template source whose literal pieces render exactly as drawn."""
+    # Escaping is not closed under concatenation ("{" and "{" make "{{"), so
+    # adjacent literals are escaped as one.
+    merged: list[str | tuple[str, str, str]] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+
     source: list[str] = []
-    for index, piece in enumerate(pieces):
+    for index, piece in enumerate(merged):
         if isinstance(piece, tuple):
             name, before, after = piece
             source.append("{{" + before + name + after + "}}")
             continue
 
         escaped = escape_literal(piece)
-        next_is_placeholder = index + 1 < len(pieces) and isinstance(pieces[index + 1], tuple)
+        next_is_placeholder = index + 1 < len(merged) and isinstance(merged[index + 1], tuple)
         if next_is_placeholder:
             # Backslashes right before `{{` are halved by the parser, so double them.
             trailing = len(escaped) - len(escaped.rstrip("\\"))
@@ -63,6 +73,46 @@ def expected_output(pieces: list[str | tuple[str, str, str]], values: dict[str, 
 
 def piece_names(pieces: list[str | tuple[str, str, str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(piece[0] for piece in pieces if isinstance(piece, tuple)))
+
+
+def reference_render(text: str) -> str | None:
+    """Render `text` with each name as `<name>`, or return None on a syntax error.
+
+    A slow, character by character reading of the syntax rules, written apart
+    from the parser so that the two can be compared.
+    """
+    placeholder = re.compile(r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*\}\}")
+    output: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            j = i
+            while j < len(text) and text[j] == "\\":
+                j += 1
+            count = j - i
+            if not text.startswith("{{", j):
+                output.append(text[i:j])
+                i = j
+            elif count % 2 == 1:
+                output.append("\\" * (count // 2) + "{{")
+                i = j + 2
+            else:
+                output.append("\\" * (count // 2))
+                i = j
+        elif text.startswith("{{", i):
+            j = i
+            while j < len(text) and text[j] == "{":
+                j += 1
+            output.append("{" * (j - i - 2))
+            match = placeholder.match(text, j - 2)
+            if match is None:
+                return None
+            output.append(f"<{match.group(1)}>")
+            i = match.end()
+        else:
+            output.append(text[i])
+            i += 1
+    return "".join(output)
 
 
 def parse_error(text: str) -> TemplateSyntaxError:
@@ -141,6 +191,21 @@ def test_parse_arbitrary_text(text):
 
     values = {name: "" for name in template.variables}
     assert isinstance(render(template, values), str)
+
+
+@given(text=tricky_text)
+@example(text="\\\\{{{{ a }} \\{{{ b }}} \\")
+def test_parse_matches_reference(text):
+    expected = reference_render(text)
+
+    try:
+        template = parse_template(text)
+    except TemplateSyntaxError:
+        assert expected is None
+        return
+
+    values = {name: f"<{name}>" for name in template.variables}
+    assert render(template, values) == expected
 
 
 @given(text=tricky_text)
