@@ -1,5 +1,4 @@
 import re
-import time
 
 import pytest
 from hypothesis import example, given
@@ -535,28 +534,22 @@ def test_parse_messages_field_prefix():
 # Size
 
 
-def timed(function, *args):
-    started = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - started
+# Speed is measured by the benchmark, not here: these tests check that huge and
+# pathological inputs are handled correctly, without recursion limits or crashes.
 
 
-def test_large_document_is_fast():
-    # About 1 MB with 10,000 placeholders over 500 names. The bound is loose
-    # on purpose: a quadratic parser would take minutes, a linear one well
-    # under a second.
+def test_large_document_round_trip():
+    # About 1 MB with 10,000 placeholders over 500 names.
     chunk = "Lorem ipsum { dolor } sit amet, \\ consectetur adipiscing elit. "
     source = "".join(f"{chunk}{{{{ name_{i % 500} }}}}{chunk}" for i in range(10_000))
     assert len(source) > 1_000_000
 
-    template, parse_seconds = timed(parse_template, source)
+    template = parse_template(source)
     values = {f"name_{i}": f"value {i}" for i in range(500)}
-    output, render_seconds = timed(render, template, values)
+    output = render(template, values)
 
     assert len(template.variables) == 500
     assert "value 499" in output
-    assert parse_seconds < 5
-    assert render_seconds < 5
 
 
 @pytest.mark.parametrize(
@@ -584,20 +577,18 @@ def test_large_document_is_fast():
         "placeholders only",
     ],
 )
-def test_pathological_input_is_fast(source):
-    started = time.perf_counter()
+def test_pathological_input_parses_or_raises(source):
     try:
-        parse_template(source)
-    except TemplateSyntaxError:
-        pass
+        template = parse_template(source)
+    except TemplateSyntaxError as error:
+        assert error.offset is not None
+    else:
+        assert template.source == source
 
-    assert time.perf_counter() - started < 5
 
-
-def test_escape_literal_of_large_text_is_fast():
+def test_escape_literal_of_large_text():
     text = "{" * 1_000_000
 
-    escaped, seconds = timed(escape_literal, text)
+    escaped = escape_literal(text)
 
     assert render(parse_template(escaped), {}) == text
-    assert seconds < 5
