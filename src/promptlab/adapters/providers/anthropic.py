@@ -66,8 +66,8 @@ _ERROR_TYPE_STATUSES = {
 class AnthropicProvider:
     """A ModelProvider for Anthropic's Messages API.
 
-    `max_output_tokens` maps upstream model names to their output limit; it is
-    sent as `max_tokens` when a request does not set one.
+    `max_output_tokens` maps upstream model names to their output limit, which
+    is sent as `max_tokens` when a request does not set one.
     """
 
     def __init__(
@@ -75,7 +75,7 @@ class AnthropicProvider:
         *,
         name: str,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         max_output_tokens: Mapping[str, int] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_keepalive_connections: int = DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
@@ -84,13 +84,12 @@ class AnthropicProvider:
         self._name = name
         self._api_key = api_key
         self._max_output_tokens = dict(max_output_tokens or {})
+        headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        if api_key:
+            headers["x-api-key"] = api_key
         self._client = build_client(
             base_url,
-            headers={
-                "content-type": "application/json",
-                "x-api-key": api_key,
-                "anthropic-version": ANTHROPIC_VERSION,
-            },
+            headers=headers,
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
             connect_timeout=connect_timeout,
@@ -111,9 +110,7 @@ class AnthropicProvider:
         )
         return self._parse_message(body, headers)
 
-    async def stream(
-        self, request: ChatRequest, *, timeout: float
-    ) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
         payload = self._payload(request, stream=True)
         async with EventStream(
             self._client,

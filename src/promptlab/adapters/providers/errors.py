@@ -82,15 +82,15 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        # HTTP-dates are always GMT; parsedate_to_datetime returns a naive
-        # datetime for the obsolete "-0000" zone.
+        # HTTP-dates are always GMT, but parsedate_to_datetime returns a
+        # naive datetime for the obsolete "-0000" zone.
         moment = moment.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
     return max(0.0, (moment - current).total_seconds())
 
 
 def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
-    """Return the wait a provider asked for, from `retry-after` (any case) or `retry-after-ms`."""
+    """Return the wait a provider requested, from `retry-after` (any case) or `retry-after-ms`."""
     milliseconds = headers.get("retry-after-ms")
     if milliseconds is not None:
         parsed = parse_retry_after(milliseconds)
@@ -145,7 +145,7 @@ def error_from_status(
     if upstream:
         message = f"{message[:-1]}: {upstream}"
     if retry_after is not None:
-        message = f"{message.rstrip('.')}. It asked to retry after {retry_after:g} s."
+        message = f"{message.rstrip('.')}. The provider requested a retry after {retry_after:g} s."
 
     return ProviderError(
         code,
@@ -217,7 +217,9 @@ def stream_interrupted_error(provider: str, reason: str) -> ProviderError:
     )
 
 
-def invalid_response_error(provider: str, reason: str, *, status: int | None = None) -> ProviderError:
+def invalid_response_error(
+    provider: str, reason: str, *, status: int | None = None
+) -> ProviderError:
     return ProviderError(
         ProviderErrorCode.INVALID_RESPONSE,
         f"Provider '{provider}' sent a response that could not be read: {reason}.",

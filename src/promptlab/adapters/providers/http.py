@@ -117,9 +117,9 @@ async def post_json(
 class EventStream:
     """A streamed POST whose response body is read as server-sent events.
 
-    Use as an async context manager: entering sends the request and raises
-    ProviderError for a failed status; `next_event` then returns events one at
-    a time, each wait bounded by `timeout` seconds.
+    Use it as an async context manager. Entering sends the request and raises
+    ProviderError for a failed status. Then `next_event` returns the events
+    one at a time, each wait bounded by `timeout` seconds.
     """
 
     def __init__(
@@ -230,8 +230,8 @@ class EventStream:
                     if len(body) >= MAX_ERROR_BODY_BYTES:
                         break
         except (TimeoutError, httpx.TransportError):
-            # The status already says what failed; a partial body only loses
-            # the provider's wording.
+            # The status already identifies the failure, and a partial body
+            # only loses the provider's wording.
             pass
         return bytes(body[:MAX_ERROR_BODY_BYTES])
 

@@ -42,7 +42,7 @@ from promptlab.domain.catalog import Usage
 
 CHAT_COMPLETIONS_PATH = "chat/completions"
 
-# OpenAI's reasoning models reject `max_tokens` and want
+# OpenAI's reasoning models reject `max_tokens` and require
 # `max_completion_tokens`, while llama.cpp's server and older compatible
 # servers only read `max_tokens`. The registry picks per provider.
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
@@ -95,9 +95,7 @@ class OpenAICompatibleProvider:
         )
         return self._parse_completion(body, headers)
 
-    async def stream(
-        self, request: ChatRequest, *, timeout: float
-    ) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
         payload = self._payload(request, stream=True)
         async with EventStream(
             self._client,
@@ -138,7 +136,7 @@ class OpenAICompatibleProvider:
                         finish_reason = choice["finish_reason"]
 
             # The body ended without "data: [DONE]". Some compatible servers
-            # skip the sentinel; a finish reason shows the output was complete.
+            # skip the sentinel, so a finish reason counts as a complete output.
             if finish_reason is None:
                 raise stream_interrupted_error(self._name, "the body ended without [DONE]")
             yield StreamEnd(finish_reason=finish_reason, usage=usage, request_id=request_id)
@@ -179,7 +177,7 @@ class OpenAICompatibleProvider:
 
         content = message.get("content")
         if content is None:
-            # A refusal or a tool call carries no content; neither is produced
+            # A refusal or a tool call carries no content. Neither is produced
             # for the plain chat requests sent here, so the output is empty.
             content = ""
         if not isinstance(content, str):

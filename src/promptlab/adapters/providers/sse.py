@@ -21,7 +21,7 @@ async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
 
     An event is dispatched at each blank line. Several `data:` lines are joined
     with newlines, comment lines (starting with a colon) are skipped, and an
-    unfinished event at the end of the stream is dropped, as the standard says.
+    unfinished event at the end of the stream is dropped, as the standard requires.
     """
     event: str | None = None
     data: list[str] = []
