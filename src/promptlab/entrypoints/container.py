@@ -17,6 +17,15 @@ from promptlab.application.auth.authenticate import AuthenticateRequest
 from promptlab.application.auth.login import LoginUser
 from promptlab.application.auth.refresh import RefreshTokens
 from promptlab.application.auth.register import RegisterUser
+from promptlab.application.projects.add_collaborator import AddCollaborator
+from promptlab.application.projects.archive_project import ArchiveProject
+from promptlab.application.projects.create_project import CreateProject
+from promptlab.application.projects.get_project import GetProject
+from promptlab.application.projects.list_collaborators import ListCollaborators
+from promptlab.application.projects.list_projects import ListProjects
+from promptlab.application.projects.remove_collaborator import RemoveCollaborator
+from promptlab.application.projects.update_collaborator import UpdateCollaborator
+from promptlab.application.projects.update_project import UpdateProject
 from promptlab.entrypoints.settings import Settings
 
 
@@ -87,6 +96,15 @@ class Container(containers.DeclarativeContainer):
     # --- organizations ---
 
     # --- projects and collaborators ---
+    list_projects = providers.Factory(ListProjects)
+    create_project = providers.Factory(CreateProject, clock=clock, ids=ids)
+    get_project = providers.Factory(GetProject)
+    update_project = providers.Factory(UpdateProject, clock=clock)
+    archive_project = providers.Factory(ArchiveProject, clock=clock)
+    list_collaborators = providers.Factory(ListCollaborators)
+    add_collaborator = providers.Factory(AddCollaborator, clock=clock)
+    update_collaborator = providers.Factory(UpdateCollaborator)
+    remove_collaborator = providers.Factory(RemoveCollaborator)
 
     # --- sessions and prompts ---
 

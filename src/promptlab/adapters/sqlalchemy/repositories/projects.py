@@ -5,15 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, insert, select, tuple_, union, update
 from sqlalchemy.exc import IntegrityError
 
-from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
-from promptlab.adapters.sqlalchemy.tables import collaborators, memberships, projects
-from promptlab.application.ports.projects import ProjectGrant
+from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
+from promptlab.adapters.sqlalchemy.tables import collaborators, memberships, projects, users
+from promptlab.application.pagination import Page, PageRequest
+from promptlab.application.ports.projects import CollaboratorEntry, ProjectFilter, ProjectGrant
 from promptlab.domain.errors import ConflictError
 from promptlab.domain.organizations import OrganizationRole
-from promptlab.domain.projects import Project, ProjectRole
+from promptlab.domain.projects import (
+    Collaborator,
+    Project,
+    ProjectRole,
+    normalize_project_name,
+)
 
 
 def project_from_row(row: Any) -> Project:
@@ -30,6 +36,29 @@ def project_from_row(row: Any) -> Project:
     )
 
 
+def _grant_from_row(row: Any) -> ProjectGrant:
+    return ProjectGrant(
+        project=project_from_row(row),
+        organization_role=(
+            OrganizationRole(row.organization_role) if row.organization_role else None
+        ),
+        collaborator_role=ProjectRole(row.collaborator_role) if row.collaborator_role else None,
+    )
+
+
+def _collaborator_entry_from_row(row: Any) -> CollaboratorEntry:
+    return CollaboratorEntry(
+        collaborator=Collaborator(
+            project_id=row.project_id,
+            user_id=row.user_id,
+            role=ProjectRole(row.role),
+            created_at=row.created_at,
+        ),
+        email=row.email,
+        full_name=row.full_name,
+    )
+
+
 def name_taken(name: str) -> ConflictError:
     return ConflictError(
         f"An active project named {name!r} already exists in this organization. "
@@ -37,42 +66,76 @@ def name_taken(name: str) -> ConflictError:
     )
 
 
+def _with_roles(user_id: uuid.UUID) -> Select[Any]:
+    """Select projects with the user's organization role and collaborator role, each or None."""
+    return (
+        select(
+            projects,
+            memberships.c.role.label("organization_role"),
+            collaborators.c.role.label("collaborator_role"),
+        )
+        .outerjoin(
+            memberships,
+            and_(
+                memberships.c.organization_id == projects.c.organization_id,
+                memberships.c.user_id == user_id,
+            ),
+        )
+        .outerjoin(
+            collaborators,
+            and_(
+                collaborators.c.project_id == projects.c.id,
+                collaborators.c.user_id == user_id,
+            ),
+        )
+    )
+
+
+def _filter_conditions(filters: ProjectFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [projects.c.is_archived == filters.archived]
+    if filters.organization_id is not None:
+        conditions.append(projects.c.organization_id == filters.organization_id)
+    if filters.search:
+        # autoescape makes `%` and `_` in the search text match themselves.
+        conditions.append(
+            projects.c.name_normalized.contains(
+                normalize_project_name(filters.search), autoescape=True
+            )
+        )
+    return conditions
+
+
 class SqlProjectRepository(SqlRepository):
     async def get_grant(self, project_id: uuid.UUID, user_id: uuid.UUID) -> ProjectGrant | None:
-        statement = (
-            select(
-                projects,
-                memberships.c.role.label("organization_role"),
-                collaborators.c.role.label("collaborator_role"),
-            )
-            .outerjoin(
-                memberships,
-                and_(
-                    memberships.c.organization_id == projects.c.organization_id,
-                    memberships.c.user_id == user_id,
-                ),
-            )
-            .outerjoin(
-                collaborators,
-                and_(
-                    collaborators.c.project_id == projects.c.id,
-                    collaborators.c.user_id == user_id,
-                ),
-            )
-            .where(projects.c.id == project_id)
-        )
+        statement = _with_roles(user_id).where(projects.c.id == project_id)
         row = (await self._uow.execute(statement)).first()
         if row is None or (row.organization_role is None and row.collaborator_role is None):
             return None
-        return ProjectGrant(
-            project=project_from_row(row),
-            organization_role=(
-                OrganizationRole(row.organization_role) if row.organization_role else None
-            ),
-            collaborator_role=(
-                ProjectRole(row.collaborator_role) if row.collaborator_role else None
-            ),
+        return _grant_from_row(row)
+
+    async def list_visible(
+        self, user_id: uuid.UUID, filters: ProjectFilter, page: PageRequest
+    ) -> Page[ProjectGrant]:
+        # The visible ids are collected from the user's own memberships and
+        # collaborations (both indexed by user), so the work grows with what
+        # the user can see, never with other tenants' projects.
+        conditions = _filter_conditions(filters)
+        through_membership = (
+            select(projects.c.id)
+            .join(memberships, memberships.c.organization_id == projects.c.organization_id)
+            .where(memberships.c.user_id == user_id, *conditions)
         )
+        through_collaboration = (
+            select(projects.c.id)
+            .join(collaborators, collaborators.c.project_id == projects.c.id)
+            .where(collaborators.c.user_id == user_id, *conditions)
+        )
+        visible = union(through_membership, through_collaboration)
+
+        statement = _with_roles(user_id).where(projects.c.id.in_(visible))
+        result = await self._uow.execute(keyset(statement, projects, page))
+        items = [_grant_from_row(row) for row in result]
+        return to_page(items, page, lambda grant: (grant.project.created_at, grant.project.id))
 
     async def add(self, project: Project) -> None:
         try:
@@ -81,7 +144,7 @@ class SqlProjectRepository(SqlRepository):
                     id=project.id,
                     organization_id=project.organization_id,
                     name=project.name,
-                    name_normalized=project.name.lower(),
+                    name_normalized=normalize_project_name(project.name),
                     description=project.description,
                     is_archived=project.is_archived,
                     archived_at=project.archived_at,
@@ -100,7 +163,7 @@ class SqlProjectRepository(SqlRepository):
                 .where(projects.c.id == project.id)
                 .values(
                     name=project.name,
-                    name_normalized=project.name.lower(),
+                    name_normalized=normalize_project_name(project.name),
                     description=project.description,
                     is_archived=project.is_archived,
                     archived_at=project.archived_at,
@@ -109,3 +172,74 @@ class SqlProjectRepository(SqlRepository):
             )
         except IntegrityError as error:
             raise name_taken(project.name) from error
+
+    async def add_collaborator(self, collaborator: Collaborator) -> None:
+        try:
+            await self._uow.execute(
+                insert(collaborators).values(
+                    project_id=collaborator.project_id,
+                    user_id=collaborator.user_id,
+                    role=collaborator.role.value,
+                    created_at=collaborator.created_at,
+                )
+            )
+        except IntegrityError as error:
+            raise ConflictError(
+                f"User {collaborator.user_id} is already a collaborator on project "
+                f"{collaborator.project_id}. Change their role with PATCH instead."
+            ) from error
+
+    async def get_collaborator(
+        self, project_id: uuid.UUID, user_id: uuid.UUID
+    ) -> CollaboratorEntry | None:
+        statement = _collaborators_with_users().where(
+            collaborators.c.project_id == project_id, collaborators.c.user_id == user_id
+        )
+        row = (await self._uow.execute(statement)).first()
+        return _collaborator_entry_from_row(row) if row else None
+
+    async def update_collaborator(self, collaborator: Collaborator) -> None:
+        await self._uow.execute(
+            update(collaborators)
+            .where(
+                collaborators.c.project_id == collaborator.project_id,
+                collaborators.c.user_id == collaborator.user_id,
+            )
+            .values(role=collaborator.role.value)
+        )
+
+    async def remove_collaborator(self, project_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        result = await self._uow.execute(
+            delete(collaborators).where(
+                collaborators.c.project_id == project_id, collaborators.c.user_id == user_id
+            )
+        )
+        return result.rowcount == 1
+
+    async def list_collaborators(
+        self, project_id: uuid.UUID, page: PageRequest
+    ) -> Page[CollaboratorEntry]:
+        # Collaborators have no id of their own: (created_at, user_id) orders
+        # them within a project, served by the (project_id, created_at, user_id) index.
+        statement = _collaborators_with_users().where(collaborators.c.project_id == project_id)
+        if page.after is not None:
+            statement = statement.where(
+                tuple_(collaborators.c.created_at, collaborators.c.user_id)
+                < tuple_(page.after.created_at, page.after.id)
+            )
+        statement = statement.order_by(
+            collaborators.c.created_at.desc(), collaborators.c.user_id.desc()
+        ).limit(page.limit + 1)
+        result = await self._uow.execute(statement)
+        items = [_collaborator_entry_from_row(row) for row in result]
+        return to_page(
+            items,
+            page,
+            lambda entry: (entry.collaborator.created_at, entry.collaborator.user_id),
+        )
+
+
+def _collaborators_with_users() -> Select[Any]:
+    return select(collaborators, users.c.email, users.c.full_name).join(
+        users, users.c.id == collaborators.c.user_id
+    )

@@ -14,8 +14,9 @@ projects = Table(
         nullable=False,
     ),
     Column("name", String(200), nullable=False),
-    # Lower-cased name: uniqueness ignores letter case on both databases.
-    Column("name_normalized", String(200), nullable=False),
+    # Case-folded name, so uniqueness and search ignore letter case the same
+    # way on both databases. Case folding can triple a name's length.
+    Column("name_normalized", String(600), nullable=False),
     Column("description", Text, nullable=False),
     Column("is_archived", Boolean, nullable=False),
     Column("archived_at", UTCDateTime, nullable=True),
@@ -43,4 +44,6 @@ collaborators = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_collaborators_user_id", "user_id"),
+    # Serves the collaborator list of a project, newest first.
+    Index("ix_collaborators_project_id_created_at_user_id", "project_id", "created_at", "user_id"),
 )

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("name_normalized", sa.String(200), nullable=False),
+        sa.Column("name_normalized", sa.String(600), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("is_archived", sa.Boolean(), nullable=False),
         sa.Column("archived_at", UTCDateTime(), nullable=True),
@@ -70,6 +70,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "user_id", name="pk_collaborators"),
     )
     op.create_index("ix_collaborators_user_id", "collaborators", ["user_id"])
+    op.create_index(
+        "ix_collaborators_project_id_created_at_user_id",
+        "collaborators",
+        ["project_id", "created_at", "user_id"],
+    )
 
 
 def downgrade() -> None:
