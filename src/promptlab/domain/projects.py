@@ -207,3 +207,10 @@ def project_not_found(project_id: uuid.UUID | str) -> NotFoundError:
 
 def collaborator_not_found(project_id: uuid.UUID, user_id: uuid.UUID | str) -> NotFoundError:
     return NotFoundError(f"User {user_id} is not a collaborator on project {project_id}.")
+
+
+def project_name_taken(name: str) -> ConflictError:
+    return ConflictError(
+        f"An active project named {name!r} already exists in this organization. "
+        "Choose another name, or archive the other project first."
+    )

@@ -19,6 +19,7 @@ from promptlab.domain.projects import (
     Project,
     ProjectRole,
     normalize_project_name,
+    project_name_taken,
 )
 
 
@@ -56,13 +57,6 @@ def _collaborator_entry_from_row(row: Any) -> CollaboratorEntry:
         ),
         email=row.email,
         full_name=row.full_name,
-    )
-
-
-def name_taken(name: str) -> ConflictError:
-    return ConflictError(
-        f"An active project named {name!r} already exists in this organization. "
-        "Choose another name, or archive the other project first."
     )
 
 
@@ -154,7 +148,7 @@ class SqlProjectRepository(SqlRepository):
                 )
             )
         except IntegrityError as error:
-            raise name_taken(project.name) from error
+            raise project_name_taken(project.name) from error
 
     async def update(self, project: Project) -> None:
         try:
@@ -171,7 +165,7 @@ class SqlProjectRepository(SqlRepository):
                 )
             )
         except IntegrityError as error:
-            raise name_taken(project.name) from error
+            raise project_name_taken(project.name) from error
 
     async def add_collaborator(self, collaborator: Collaborator) -> None:
         try:
