@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # caches the wheel). The multimodal part is not needed and is left out.
 LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF"
 
-.PHONY: serve test install install-local install-dev migrate bench clean
+.PHONY: serve test install install-local install-dev migrate bench bench-tools bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,25 @@ test: install-dev
 
 migrate: $(BIN)/python
 	$(BIN)/promptlab migrate
+
+# Benchmarks; see docs/benchmarks.md. wrk comes from Debian's packages, and
+# the LiteLLM proxy that execute is compared with gets its own virtual
+# environment, kept out of promptlab's dependencies.
+LITELLM_VENV := bench/.venv-litellm
+
+$(LITELLM_VENV)/bin/litellm:
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(LITELLM_VENV)/bin/pip install --quiet 'litellm[proxy]'
+
+bench-tools: $(LITELLM_VENV)/bin/litellm
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install-dev bench-tools
+	$(BIN)/python -m bench
+
+bench-scale: install-dev bench-tools
+	$(BIN)/python -m bench scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Benchmarks of promptlab served by `promptlab serve`; run with `python -m bench`."""
