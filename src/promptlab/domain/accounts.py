@@ -1,4 +1,4 @@
-"""Users and the rules for their email addresses."""
+"""Users, the rules for their email addresses and passwords, and refresh token records."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import datetime
 
 import attrs
 
-from promptlab.domain.errors import FieldError, ValidationError
+from promptlab.domain.errors import ConflictError, FieldError, ValidationError
 
 MAX_EMAIL_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
+MAX_FULL_NAME_LENGTH = 200
 
 
 @attrs.define
@@ -27,42 +28,82 @@ class User:
     updated_at: datetime
 
 
-def normalize_email(email: str) -> str:
-    """Return the key under which an address is unique: NFC, trimmed, lower case.
+@attrs.frozen
+class EmailAddress:
+    """An address as the user wrote it (trimmed, NFC) and the key under which it is unique."""
 
-    Raises ValidationError on the `email` field when the address is not of the
-    form local@domain. Delivery is not checked; the address only identifies a user.
+    address: str
+    key: str
+
+
+def parse_email(email: str, *, field: str = "email") -> EmailAddress:
+    """Check an address and return it with its uniqueness key.
+
+    The key is the NFC form of the Unicode case folding of the address, so two
+    addresses that differ only in letter case (including "ß" and "SS") share
+    one key. The address must have exactly one `@` with a non-empty local part
+    before it and a domain with a dot after it, no whitespace, control or
+    surrogate characters, and at most 254 characters. Delivery is not checked:
+    the address only identifies a user. Raises ValidationError on `field`.
     """
-    candidate = unicodedata.normalize("NFC", email.strip())
-    local, at, domain = candidate.rpartition("@")
+    address = unicodedata.normalize("NFC", email.strip())
+    local, _, domain = address.partition("@")
+
     problems: list[str] = []
-    if not at or not local or not domain:
-        problems.append("must be an address of the form name@example.com")
-    elif any(character.isspace() for character in candidate):
+    if address.count("@") != 1 or not local or not domain:
+        problems.append("must be an address of the form name@example.com, with exactly one @")
+    elif any(character.isspace() for character in address):
         problems.append("must not contain spaces")
     elif "." not in domain.strip(".") or domain.startswith(".") or domain.endswith("."):
         problems.append("must have a domain with a dot, such as example.com")
-    if len(candidate) > MAX_EMAIL_LENGTH:
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in address):
+        problems.append("must not contain control characters, NUL or lone surrogates")
+
+    key = email_key(address)
+    if max(len(address), len(key)) > MAX_EMAIL_LENGTH:
         problems.append(f"must be at most {MAX_EMAIL_LENGTH} characters")
-    if "\x00" in candidate:
-        problems.append("must not contain a NUL character")
+
     if problems:
-        raise ValidationError([FieldError("email", problem) for problem in problems])
-    return candidate.lower()
+        raise ValidationError([FieldError(field, problem) for problem in problems])
+    return EmailAddress(address=address, key=key)
+
+
+def normalize_email(email: str, *, field: str = "email") -> str:
+    """Return the key under which an address is unique; see `parse_email` for the rules."""
+    return parse_email(email, field=field).key
+
+
+def email_key(address: str) -> str:
+    # Canonical caseless matching as Unicode defines it (NFD, then case
+    # folding), recomposed to NFC so that the key is stable when folded again.
+    folded = unicodedata.normalize("NFD", address).casefold()
+    return unicodedata.normalize("NFC", folded)
 
 
 def check_password(password: str) -> None:
-    """Raise ValidationError on the `password` field when it is too short or too long."""
+    """Raise ValidationError on `password` for every rule it breaks.
+
+    A password has 8 to 1024 characters and no NUL or lone surrogate, because
+    the hasher takes it as UTF-8 bytes.
+    """
+    problems: list[str] = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-        )
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationError(
-            FieldError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
-        )
+        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
     if "\x00" in password:
-        raise ValidationError(FieldError("password", "must not contain a NUL character"))
+        problems.append("must not contain a NUL character")
+    if any(unicodedata.category(character) == "Cs" for character in password):
+        problems.append("must not contain lone surrogates; send valid UTF-8")
+    if problems:
+        raise ValidationError([FieldError("password", problem) for problem in problems])
+
+
+def email_taken(email: str) -> ConflictError:
+    """Return the error for registering or changing to an address another user has."""
+    return ConflictError(
+        f"A user with the email {email!r} already exists. Log in instead, or use another address."
+    )
 
 
 @attrs.define

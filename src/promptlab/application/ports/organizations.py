@@ -6,7 +6,7 @@ import uuid
 from typing import Protocol
 
 from promptlab.application.pagination import Page, PageRequest
-from promptlab.domain.organizations import Membership, Organization, OrganizationRole
+from promptlab.domain.organizations import Member, Membership, Organization, OrganizationRole
 
 
 class OrganizationRepository(Protocol):
@@ -19,6 +19,14 @@ class OrganizationRepository(Protocol):
     async def get(self, organization_id: uuid.UUID) -> Organization | None: ...
 
     async def update(self, organization: Organization) -> None: ...
+
+    async def lock(self, organization_id: uuid.UUID) -> None:
+        """Hold a write lock on the organization until the transaction ends.
+
+        Membership changes take it before counting owners, so two concurrent
+        demotions cannot both see a second owner and leave none.
+        """
+        ...
 
     async def get_for_member(
         self, organization_id: uuid.UUID, user_id: uuid.UUID
@@ -41,6 +49,10 @@ class OrganizationRepository(Protocol):
     async def get_membership(
         self, organization_id: uuid.UUID, user_id: uuid.UUID
     ) -> Membership | None: ...
+
+    async def list_members(self, organization_id: uuid.UUID, page: PageRequest) -> Page[Member]:
+        """Return members with their profiles, newest membership first."""
+        ...
 
     async def update_membership(self, membership: Membership) -> None: ...
 

@@ -11,8 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
 from promptlab.adapters.sqlalchemy.tables import refresh_tokens, users
-from promptlab.domain.accounts import RefreshTokenRecord, User
-from promptlab.domain.errors import ConflictError
+from promptlab.domain.accounts import RefreshTokenRecord, User, email_taken
 
 
 def _user_from_row(row: Any) -> User:
@@ -25,12 +24,6 @@ def _user_from_row(row: Any) -> User:
         is_active=row.is_active,
         created_at=row.created_at,
         updated_at=row.updated_at,
-    )
-
-
-def email_taken(email: str) -> ConflictError:
-    return ConflictError(
-        f"A user with the email {email!r} already exists. Log in instead, or use another address."
     )
 
 

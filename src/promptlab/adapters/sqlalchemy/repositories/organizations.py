@@ -5,14 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
-from promptlab.adapters.sqlalchemy.tables import memberships, organizations
+from promptlab.adapters.sqlalchemy.tables import memberships, organizations, users
 from promptlab.application.pagination import Page, PageRequest
-from promptlab.domain.errors import ConflictError
-from promptlab.domain.organizations import Membership, Organization, OrganizationRole
+from promptlab.domain.organizations import (
+    Member,
+    Membership,
+    Organization,
+    OrganizationRole,
+    already_member,
+)
 
 
 def _organization_from_row(row: Any) -> Organization:
@@ -33,6 +38,22 @@ def _membership_from_row(row: Any) -> Membership:
         role=OrganizationRole(row.role),
         created_at=row.created_at,
     )
+
+
+def _member_from_row(row: Any) -> Member:
+    return Member(
+        user_id=row.user_id,
+        email=row.email,
+        full_name=row.full_name,
+        role=OrganizationRole(row.role),
+        joined_at=row.created_at,
+    )
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    # PostgreSQL: "duplicate key value violates unique constraint";
+    # SQLite: "UNIQUE constraint failed". A foreign key violation is a bug, not a conflict.
+    return "unique" in str(error.orig).lower()
 
 
 class SqlOrganizationRepository(SqlRepository):
@@ -67,6 +88,15 @@ class SqlOrganizationRepository(SqlRepository):
                 description=organization.description,
                 updated_at=organization.updated_at,
             )
+        )
+
+    async def lock(self, organization_id: uuid.UUID) -> None:
+        # SQLite renders no FOR UPDATE; there a write transaction already holds
+        # the database write lock from BEGIN IMMEDIATE, which serializes writers.
+        await self._uow.execute(
+            select(organizations.c.id)
+            .where(organizations.c.id == organization_id)
+            .with_for_update()
         )
 
     async def get_for_member(
@@ -112,10 +142,9 @@ class SqlOrganizationRepository(SqlRepository):
                 )
             )
         except IntegrityError as error:
-            raise ConflictError(
-                f"User {membership.user_id} is already a member of organization "
-                f"{membership.organization_id}. Change their role with PATCH instead."
-            ) from error
+            if not _is_unique_violation(error):
+                raise
+            raise already_member(membership.organization_id, membership.user_id) from error
 
     async def get_membership(
         self, organization_id: uuid.UUID, user_id: uuid.UUID
@@ -128,6 +157,32 @@ class SqlOrganizationRepository(SqlRepository):
         )
         row = result.first()
         return _membership_from_row(row) if row else None
+
+    async def list_members(self, organization_id: uuid.UUID, page: PageRequest) -> Page[Member]:
+        statement = (
+            select(
+                memberships.c.user_id,
+                memberships.c.role,
+                memberships.c.created_at,
+                users.c.email,
+                users.c.full_name,
+            )
+            .join(users, users.c.id == memberships.c.user_id)
+            .where(memberships.c.organization_id == organization_id)
+        )
+        # Memberships have no id of their own; within one organization the
+        # user id identifies the row, so it breaks ties between equal times.
+        if page.after is not None:
+            statement = statement.where(
+                tuple_(memberships.c.created_at, memberships.c.user_id)
+                < tuple_(page.after.created_at, page.after.id)
+            )
+        statement = statement.order_by(
+            memberships.c.created_at.desc(), memberships.c.user_id.desc()
+        ).limit(page.limit + 1)
+        result = await self._uow.execute(statement)
+        items = [_member_from_row(row) for row in result]
+        return to_page(items, page, lambda member: (member.joined_at, member.user_id))
 
     async def update_membership(self, membership: Membership) -> None:
         await self._uow.execute(
