@@ -35,6 +35,10 @@ class Argon2PasswordHasher:
             return self._hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+        except UnicodeEncodeError:
+            # A lone surrogate cannot be encoded as UTF-8, and registration
+            # rejects it, so no stored password contains one.
+            return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         try:

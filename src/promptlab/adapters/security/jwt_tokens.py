@@ -85,13 +85,22 @@ class JwtTokenService:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": REQUIRED_CLAIMS, "verify_iat": True},
+                # Times are checked below against the Clock port rather than
+                # the wall clock, so tests and the issuing side agree on "now".
+                options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError as error:
-            raise AuthenticationError("The token has expired.") from error
         except jwt.PyJWTError as error:
             raise AuthenticationError("The token is invalid.") from error
+
+        issued_at_seconds = payload["iat"]
+        expires_at_seconds = payload["exp"]
+        if not _is_timestamp(issued_at_seconds) or not _is_timestamp(expires_at_seconds):
+            raise AuthenticationError("The token is invalid.")
+        now = self._clock.now().timestamp()
+        if expires_at_seconds <= now - self._leeway:
+            raise AuthenticationError("The token has expired.")
+        if issued_at_seconds > now + self._leeway:
+            raise AuthenticationError("The token is invalid: it was issued in the future.")
 
         if payload.get("typ") != expected_type.value:
             raise AuthenticationError(
@@ -102,8 +111,6 @@ class JwtTokenService:
             family_id = (
                 uuid.UUID(str(payload["fam"])) if expected_type is TokenType.REFRESH else None
             )
-            issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
-            expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
             jti = str(payload["jti"])
         except (KeyError, ValueError, TypeError) as error:
             raise AuthenticationError("The token is invalid.") from error
@@ -113,7 +120,11 @@ class JwtTokenService:
             user_id=user_id,
             token_type=expected_type,
             jti=jti,
-            issued_at=issued_at,
-            expires_at=expires_at,
+            issued_at=datetime.fromtimestamp(issued_at_seconds, UTC),
+            expires_at=datetime.fromtimestamp(expires_at_seconds, UTC),
             family_id=family_id,
         )
+
+
+def _is_timestamp(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**40

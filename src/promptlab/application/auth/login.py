@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 
@@ -42,9 +43,13 @@ class LoginUser:
 
     Rules:
     - a wrong email, a wrong password and a deactivated user all give the
-      same AuthenticationError;
-    - a hash made with weaker parameters than the current ones is replaced
-      on a successful login.
+      same AuthenticationError, and an unknown email costs the same password
+      verification as a known one;
+    - a hash made with other parameters than the current ones is replaced
+      on a successful login, in the transaction that records the new tokens;
+    - the password is verified outside any transaction, and the user is read
+      again afterwards, so a deactivation or password change made meanwhile
+      wins.
     """
 
     def __init__(
@@ -69,20 +74,37 @@ class LoginUser:
 
         async with self._uow as uow:
             user = await uow.users.get_by_email(email_normalized) if email_normalized else None
+            # End the transaction before hashing: on SQLite a write transaction
+            # holds the database write lock, and verification takes tens of ms.
+            await uow.rollback()
+
+            # argon2 releases the GIL, so hashing in a thread keeps other requests moving.
             if user is None:
-                self._hasher.verify(_dummy_hash(self._hasher), command.password)
+                dummy = await asyncio.to_thread(_dummy_hash, self._hasher)
+                await asyncio.to_thread(self._hasher.verify, dummy, command.password)
                 raise AuthenticationError(INVALID_CREDENTIALS)
-            if not self._hasher.verify(user.password_hash, command.password):
+            verified = await asyncio.to_thread(
+                self._hasher.verify, user.password_hash, command.password
+            )
+            if not verified or not user.is_active:
                 raise AuthenticationError(INVALID_CREDENTIALS)
-            if not user.is_active:
-                raise AuthenticationError(INVALID_CREDENTIALS)
-
+            new_hash = None
             if self._hasher.needs_rehash(user.password_hash):
-                user.password_hash = self._hasher.hash(command.password)
-                user.updated_at = self._clock.now()
-                await uow.users.update(user)
-                logger.info("password hash upgraded for user %s", user.id)
+                new_hash = await asyncio.to_thread(self._hasher.hash, command.password)
 
-            pair = await issue_token_pair(uow, self._tokens, user.id, self._ids.new_id())
+            # Read the user again: it may have been deactivated, or its password
+            # changed, while the password was being verified.
+            current = await uow.users.get(user.id)
+            if current is None or not current.is_active:
+                raise AuthenticationError(INVALID_CREDENTIALS)
+            if current.password_hash != user.password_hash:
+                raise AuthenticationError(INVALID_CREDENTIALS)
+            if new_hash is not None:
+                current.password_hash = new_hash
+                current.updated_at = self._clock.now()
+                await uow.users.update(current)
+                logger.info("password hash upgraded for user %s", current.id)
+
+            pair = await issue_token_pair(uow, self._tokens, current.id, self._ids.new_id())
             await uow.commit()
         return pair
