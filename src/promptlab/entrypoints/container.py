@@ -17,6 +17,14 @@ from promptlab.application.auth.authenticate import AuthenticateRequest
 from promptlab.application.auth.login import LoginUser
 from promptlab.application.auth.refresh import RefreshTokens
 from promptlab.application.auth.register import RegisterUser
+from promptlab.application.organizations.add_member import AddMember
+from promptlab.application.organizations.change_member_role import ChangeMemberRole
+from promptlab.application.organizations.create_organization import CreateOrganization
+from promptlab.application.organizations.get_organization import GetOrganization
+from promptlab.application.organizations.list_members import ListMembers
+from promptlab.application.organizations.list_organizations import ListOrganizations
+from promptlab.application.organizations.remove_member import RemoveMember
+from promptlab.application.organizations.update_organization import UpdateOrganization
 from promptlab.application.projects.add_collaborator import AddCollaborator
 from promptlab.application.projects.archive_project import ArchiveProject
 from promptlab.application.projects.create_project import CreateProject
@@ -94,6 +102,14 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- organizations ---
+    list_organizations = providers.Factory(ListOrganizations)
+    create_organization = providers.Factory(CreateOrganization, clock=clock, ids=ids)
+    get_organization = providers.Factory(GetOrganization)
+    update_organization = providers.Factory(UpdateOrganization, clock=clock)
+    list_members = providers.Factory(ListMembers)
+    add_member = providers.Factory(AddMember, clock=clock)
+    change_member_role = providers.Factory(ChangeMemberRole)
+    remove_member = providers.Factory(RemoveMember)
 
     # --- projects and collaborators ---
     list_projects = providers.Factory(ListProjects)

@@ -6,12 +6,14 @@ from typing import Any
 
 from promptlab.entrypoints.http.controllers.auth import AuthController
 from promptlab.entrypoints.http.controllers.health import health
+from promptlab.entrypoints.http.controllers.organizations import OrganizationController
 from promptlab.entrypoints.http.controllers.projects import ProjectController
 
 ROUTE_HANDLERS: list[Any] = [
     health,
     AuthController,
     # organizations
+    OrganizationController,
     # projects and collaborators
     ProjectController,
     # sessions and prompts

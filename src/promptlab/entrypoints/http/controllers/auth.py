@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from promptlab.application.auth.login import LoginCommand, LoginUser
@@ -15,6 +15,7 @@ from promptlab.application.auth.refresh import RefreshCommand, RefreshTokens
 from promptlab.application.auth.register import RegisterCommand, RegisterUser
 from promptlab.application.ports.rate_limit import RateLimit
 from promptlab.application.rate_limits import enforce_rate_limit
+from promptlab.domain.accounts import email_key
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
     client_address,
@@ -28,10 +29,10 @@ from promptlab.entrypoints.http.schemas.auth import (
     RegisterOut,
     TokenPairOut,
     UserOut,
-    organization_summary_out,
     token_pair_out,
     user_out,
 )
+from promptlab.entrypoints.http.schemas.organizations import organization_out
 
 
 async def _limit(request: Request[Any, Any, Any], state: State, name: str, *keys: str) -> None:
@@ -51,7 +52,8 @@ async def _limit(request: Request[Any, Any, Any], state: State, name: str, *keys
 
 
 def _email_key(email: str) -> str:
-    return "email:" + email.strip().lower()
+    # The same key as the email's uniqueness key, so "A@x.com" and "a@X.com" share one budget.
+    return "email:" + email_key(email.strip())
 
 
 class AuthController(Controller):
@@ -77,7 +79,7 @@ class AuthController(Controller):
         )
         return RegisterOut(
             user=user_out(result.user),
-            organization=organization_summary_out(result.organization, "owner"),
+            organization=organization_out(result.organization, "owner"),
             access=result.tokens.access,
             refresh=result.tokens.refresh,
             token_type=result.tokens.token_type,

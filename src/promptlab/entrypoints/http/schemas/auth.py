@@ -9,8 +9,8 @@ import msgspec
 
 from promptlab.application.auth.tokens import TokenPair
 from promptlab.domain.accounts import User
-from promptlab.domain.organizations import Organization
 from promptlab.entrypoints.http.schemas.common import Body
+from promptlab.entrypoints.http.schemas.organizations import OrganizationOut
 
 
 class RegisterIn(Body):
@@ -36,16 +36,6 @@ class UserOut(msgspec.Struct):
     created_at: datetime
 
 
-class OrganizationSummaryOut(msgspec.Struct):
-    id: uuid.UUID
-    name: str
-    description: str
-    is_personal: bool
-    role: str
-    created_at: datetime
-    updated_at: datetime
-
-
 class TokenPairOut(msgspec.Struct):
     access: str
     refresh: str
@@ -57,7 +47,7 @@ class RegisterOut(msgspec.Struct):
     """The new user, their personal organization, and a token pair shaped as login returns it."""
 
     user: UserOut
-    organization: OrganizationSummaryOut
+    organization: OrganizationOut
     access: str
     refresh: str
     token_type: str
@@ -80,16 +70,4 @@ def token_pair_out(pair: TokenPair) -> TokenPairOut:
         refresh=pair.refresh,
         token_type=pair.token_type,
         expires_in=pair.expires_in,
-    )
-
-
-def organization_summary_out(organization: Organization, role: str) -> OrganizationSummaryOut:
-    return OrganizationSummaryOut(
-        id=organization.id,
-        name=organization.name,
-        description=organization.description,
-        is_personal=organization.is_personal,
-        role=role,
-        created_at=organization.created_at,
-        updated_at=organization.updated_at,
     )

@@ -1,0 +1,1 @@
+"""Organizations and their members: listing, creating, updating and managing membership."""
