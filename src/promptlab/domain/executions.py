@@ -26,6 +26,10 @@ FINAL_STATUSES = frozenset(
     {ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
 )
 
+# Error code of a log that was still running past its deadline, so the process
+# that ran it must have stopped (a crash, a restart or a lost connection).
+INTERRUPTED = "interrupted"
+
 
 @attrs.frozen
 class ExecutionError:
@@ -34,6 +38,36 @@ class ExecutionError:
     code: str
     message: str
     provider_status: int | None = None
+
+
+@attrs.frozen
+class ExecutionOutcome:
+    """What one finished execution produced. Written to its log exactly once."""
+
+    status: ExecutionStatus
+    attempts: int
+    output: str | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    cost: Decimal | None = None
+    latency_ms: int | None = None
+    time_to_first_token_ms: int | None = None
+    error: ExecutionError | None = None
+    provider_request_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.status not in FINAL_STATUSES:
+            raise ValueError(f"an outcome needs a final status, got {self.status}")
+
+
+def interrupted_error() -> ExecutionError:
+    return ExecutionError(
+        code=INTERRUPTED,
+        message=(
+            "The execution was still running after its deadline, so the server that ran it "
+            "stopped before recording an outcome. Execute the prompt again."
+        ),
+    )
 
 
 @attrs.define
@@ -64,3 +98,26 @@ class Execution:
     streamed: bool = False
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def finished(self, outcome: ExecutionOutcome, completed_at: datetime) -> Execution:
+        """Return this log with `outcome` applied. Only a running log can finish."""
+        if self.status is not ExecutionStatus.RUNNING:
+            raise ValueError(f"execution {self.id} is {self.status}, not running")
+        return attrs.evolve(
+            self,
+            status=outcome.status,
+            attempts=outcome.attempts,
+            output=outcome.output,
+            finish_reason=outcome.finish_reason,
+            usage=outcome.usage,
+            cost=outcome.cost,
+            latency_ms=outcome.latency_ms,
+            time_to_first_token_ms=outcome.time_to_first_token_ms,
+            error=outcome.error,
+            provider_request_id=outcome.provider_request_id,
+            completed_at=completed_at,
+        )

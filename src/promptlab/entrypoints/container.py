@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -34,6 +35,16 @@ from promptlab.application.projects.list_projects import ListProjects
 from promptlab.application.projects.remove_collaborator import RemoveCollaborator
 from promptlab.application.projects.update_collaborator import UpdateCollaborator
 from promptlab.application.projects.update_project import UpdateProject
+from promptlab.adapters.catalog import Catalog
+from promptlab.adapters.providers.registry import ProviderRegistry
+from promptlab.application.executions.execute import ExecutePrompt
+from promptlab.application.executions.get_execution import GetExecution
+from promptlab.application.executions.list_executions import ListExecutions
+from promptlab.application.executions.list_models import ListModels
+from promptlab.application.executions.policy import ExecutionPolicy
+from promptlab.application.executions.reap import PeriodicReaper, ReapInterruptedExecutions
+from promptlab.application.executions.stream import StreamPromptExecution
+from promptlab.application.ports.rate_limit import RateLimit
 from promptlab.entrypoints.settings import Settings
 
 
@@ -52,6 +63,35 @@ def _rate_limiter(settings: Settings):  # type: ignore[no-untyped-def]
 
         return RedisRateLimiter(settings.redis_url)
     return InMemoryRateLimiter()
+
+
+def _model_providers(catalog: Catalog, settings: Settings) -> ProviderRegistry:
+    # API keys are read from the process environment by the variable names
+    # the catalog gives, so a key never sits in a settings or catalog file.
+    return ProviderRegistry(
+        catalog,
+        os.environ,
+        local_model_path=settings.local_model_path,
+        local_max_concurrency=settings.local_model_concurrency,
+    )
+
+
+def _execution_policy(settings: Settings) -> ExecutionPolicy:
+    return ExecutionPolicy(
+        attempt_timeout=settings.provider_timeout_seconds,
+        deadline=settings.execution_deadline_seconds,
+        max_attempts=settings.provider_max_attempts,
+        retry_after_cap=settings.provider_retry_after_cap_seconds,
+        backoff_initial=settings.provider_backoff_initial_seconds,
+        backoff_max=settings.provider_backoff_max_seconds,
+    )
+
+
+def _execute_rate_limit(settings: Settings) -> RateLimit | None:
+    if not settings.rate_limits_enabled:
+        return None
+    setting = settings.rate_limit_execute
+    return RateLimit(requests=setting.requests, window_seconds=setting.window_seconds)
 
 
 class Container(containers.DeclarativeContainer):
@@ -126,3 +166,34 @@ class Container(containers.DeclarativeContainer):
 
     # --- models, providers and executions ---
     catalog = providers.Singleton(load_catalog, settings.provided.models_file)
+    model_providers = providers.Singleton(_model_providers, catalog, settings)
+    execution_policy = providers.Singleton(_execution_policy, settings)
+    execute_rate_limit = providers.Singleton(_execute_rate_limit, settings)
+    execute_prompt = providers.Factory(
+        ExecutePrompt,
+        catalog=catalog,
+        providers=model_providers,
+        clock=clock,
+        ids=ids,
+        policy=execution_policy,
+        rate_limiter=rate_limiter,
+        rate_limit=execute_rate_limit,
+    )
+    stream_prompt_execution = providers.Factory(
+        StreamPromptExecution,
+        uow_factory=uow_factory,
+        catalog=catalog,
+        providers=model_providers,
+        clock=clock,
+        ids=ids,
+        policy=execution_policy,
+        rate_limiter=rate_limiter,
+        rate_limit=execute_rate_limit,
+    )
+    list_executions = providers.Factory(ListExecutions)
+    get_execution = providers.Factory(GetExecution)
+    list_models = providers.Factory(ListModels, catalog=catalog, providers=model_providers)
+    reap_executions = providers.Factory(ReapInterruptedExecutions, uow_factory, clock=clock)
+    execution_reaper = providers.Singleton(
+        PeriodicReaper, reap_executions, interval=settings.provided.reaper_interval_seconds
+    )

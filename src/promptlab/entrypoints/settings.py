@@ -79,6 +79,8 @@ class Settings:
     execution_deadline_seconds: float = 300.0
     provider_max_attempts: int = 3
     provider_retry_after_cap_seconds: float = 30.0
+    provider_backoff_initial_seconds: float = 0.5
+    provider_backoff_max_seconds: float = 8.0
     reaper_interval_seconds: float = 60.0
     # Logging
     log_level: str = "INFO"
@@ -140,6 +142,12 @@ class Settings:
             "provider_max_attempts": env.get("PROVIDER_MAX_ATTEMPTS", _positive_int, None),
             "provider_retry_after_cap_seconds": env.get(
                 "PROVIDER_RETRY_AFTER_CAP_SECONDS", _positive_float, None
+            ),
+            "provider_backoff_initial_seconds": env.get(
+                "PROVIDER_BACKOFF_INITIAL_SECONDS", _positive_float, None
+            ),
+            "provider_backoff_max_seconds": env.get(
+                "PROVIDER_BACKOFF_MAX_SECONDS", _positive_float, None
             ),
             "reaper_interval_seconds": env.get("REAPER_INTERVAL_SECONDS", _positive_float, None),
             "log_level": env.get("LOG_LEVEL", _log_level, None),

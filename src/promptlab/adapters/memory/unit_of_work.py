@@ -10,6 +10,7 @@ from promptlab.adapters.memory.accounts import (
     InMemoryRefreshTokenRepository,
     InMemoryUserRepository,
 )
+from promptlab.adapters.memory.executions import InMemoryExecutionRepository
 from promptlab.adapters.memory.organizations import InMemoryOrganizationRepository
 from promptlab.adapters.memory.projects import InMemoryProjectRepository
 from promptlab.adapters.memory.prompts import InMemoryPromptRepository, InMemorySessionRepository
@@ -52,8 +53,7 @@ class InMemoryUnitOfWork:
         self.sessions = InMemorySessionRepository(self)
         self.prompts = InMemoryPromptRepository(self)
         self.projects = InMemoryProjectRepository(self)
-        # Areas whose in-memory repositories are still to be written.
-        self.executions: Any = MissingRepository("executions")
+        self.executions = InMemoryExecutionRepository(self)
 
     async def __aenter__(self) -> Self:
         return self

@@ -82,10 +82,22 @@ def create_app(
     )
 
 
+async def _start_execution_reaper(container: Container) -> None:
+    container.execution_reaper().start()
+
+
+async def _stop_execution_reaper(container: Container) -> None:
+    await container.execution_reaper().stop()
+
+
+async def _close_model_providers(container: Container) -> None:
+    await container.model_providers().aclose()
+
+
 # Async callables taking the container, run after migrations at startup and
 # before the engine closes at shutdown (background tasks such as the reaper).
-STARTUP_HOOKS: list[Any] = []
-SHUTDOWN_HOOKS: list[Any] = []
+STARTUP_HOOKS: list[Any] = [_start_execution_reaper]
+SHUTDOWN_HOOKS: list[Any] = [_stop_execution_reaper, _close_model_providers]
 
 
 def create_app_from_env() -> Litestar:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from promptlab.entrypoints.http.controllers.auth import AuthController
+from promptlab.entrypoints.http.controllers.executions import ExecutionController
 from promptlab.entrypoints.http.controllers.health import health
+from promptlab.entrypoints.http.controllers.models import ModelController
 from promptlab.entrypoints.http.controllers.organizations import OrganizationController
 from promptlab.entrypoints.http.controllers.projects import ProjectController
 
@@ -18,4 +20,6 @@ ROUTE_HANDLERS: list[Any] = [
     ProjectController,
     # sessions and prompts
     # models and executions
+    ModelController,
+    ExecutionController,
 ]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
+from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
 from promptlab.adapters.sqlalchemy.repositories.prompts import (
     messages_from_json,
     messages_to_json,
 )
 from promptlab.adapters.sqlalchemy.tables import executions
+from promptlab.application.pagination import Page, PageRequest
+from promptlab.application.ports.executions import DuplicateIdempotencyKeyError, ExecutionFilter
 from promptlab.domain.catalog import Usage
 from promptlab.domain.executions import Execution, ExecutionError, ExecutionStatus
 from promptlab.domain.parameters import GenerationParameters
@@ -74,7 +78,7 @@ def execution_from_row(row: Any) -> Execution:
     )
 
 
-def _mutable_values(execution: Execution) -> dict[str, Any]:
+def _outcome_values(execution: Execution) -> dict[str, Any]:
     usage = execution.usage
     error = execution.error
     return {
@@ -97,28 +101,39 @@ def _mutable_values(execution: Execution) -> dict[str, Any]:
     }
 
 
+def _is_idempotency_clash(error: IntegrityError) -> bool:
+    # PostgreSQL names the unique index; SQLite names its columns.
+    return "idempotency_key" in str(error.orig)
+
+
 class SqlExecutionRepository(SqlRepository):
     async def add(self, execution: Execution) -> None:
-        await self._uow.execute(
-            insert(executions).values(
-                id=execution.id,
-                project_id=execution.project_id,
-                session_id=execution.session_id,
-                prompt_id=execution.prompt_id,
-                model=execution.model,
-                provider=execution.provider,
-                messages=messages_to_json(execution.messages),
-                variables=execution.variables,
-                parameters=execution.parameters.to_dict(),
-                streamed=execution.streamed,
-                idempotency_key=execution.idempotency_key,
-                request_fingerprint=execution.request_fingerprint,
-                created_by=execution.created_by,
-                created_at=execution.created_at,
-                deadline_at=execution.deadline_at,
-                **_mutable_values(execution),
-            )
+        statement = insert(executions).values(
+            id=execution.id,
+            project_id=execution.project_id,
+            session_id=execution.session_id,
+            prompt_id=execution.prompt_id,
+            model=execution.model,
+            provider=execution.provider,
+            messages=messages_to_json(execution.messages),
+            variables=execution.variables,
+            parameters=execution.parameters.to_dict(),
+            streamed=execution.streamed,
+            idempotency_key=execution.idempotency_key,
+            request_fingerprint=execution.request_fingerprint,
+            created_by=execution.created_by,
+            created_at=execution.created_at,
+            deadline_at=execution.deadline_at,
+            **_outcome_values(execution),
         )
+        try:
+            await self._uow.execute(statement)
+        except IntegrityError as error:
+            if execution.idempotency_key is not None and _is_idempotency_clash(error):
+                raise DuplicateIdempotencyKeyError(
+                    execution.created_by, execution.idempotency_key
+                ) from error
+            raise
 
     async def get(self, prompt_id: uuid.UUID, execution_id: uuid.UUID) -> Execution | None:
         result = await self._uow.execute(
@@ -129,9 +144,54 @@ class SqlExecutionRepository(SqlRepository):
         row = result.first()
         return execution_from_row(row) if row else None
 
-    async def update(self, execution: Execution) -> None:
-        await self._uow.execute(
-            update(executions)
-            .where(executions.c.id == execution.id)
-            .values(**_mutable_values(execution))
+    async def get_by_idempotency_key(
+        self, user_id: uuid.UUID, idempotency_key: str
+    ) -> Execution | None:
+        result = await self._uow.execute(
+            select(executions).where(
+                executions.c.created_by == user_id,
+                executions.c.idempotency_key == idempotency_key,
+            )
         )
+        row = result.first()
+        return execution_from_row(row) if row else None
+
+    async def list_for_prompt(
+        self, prompt_id: uuid.UUID, filters: ExecutionFilter, page: PageRequest
+    ) -> Page[Execution]:
+        statement = select(executions).where(executions.c.prompt_id == prompt_id)
+        if filters.status is not None:
+            statement = statement.where(executions.c.status == filters.status.value)
+        if filters.model is not None:
+            statement = statement.where(executions.c.model == filters.model)
+        result = await self._uow.execute(keyset(statement, executions, page))
+        items = [execution_from_row(row) for row in result]
+        return to_page(items, page, lambda execution: (execution.created_at, execution.id))
+
+    async def finish(self, execution: Execution) -> bool:
+        result = await self._uow.execute(
+            update(executions)
+            .where(
+                executions.c.id == execution.id,
+                executions.c.status == ExecutionStatus.RUNNING.value,
+            )
+            .values(**_outcome_values(execution))
+        )
+        return result.rowcount == 1
+
+    async def fail_overdue(self, now: datetime, error: ExecutionError) -> int:
+        result = await self._uow.execute(
+            update(executions)
+            .where(
+                executions.c.status == ExecutionStatus.RUNNING.value,
+                executions.c.deadline_at < now,
+            )
+            .values(
+                status=ExecutionStatus.FAILED.value,
+                error_code=error.code,
+                error_message=error.message,
+                error_provider_status=error.provider_status,
+                completed_at=now,
+            )
+        )
+        return result.rowcount

@@ -1,0 +1,1 @@
+"""Use cases that run prompts on models and read the execution logs they leave."""

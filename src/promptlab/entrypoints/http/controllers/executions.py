@@ -1,0 +1,187 @@
+"""Executing prompts and reading execution logs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from promptlab.application.executions.execute import ExecutePrompt
+from promptlab.application.executions.get_execution import GetExecution, GetExecutionQuery
+from promptlab.application.executions.list_executions import ListExecutions, ListExecutionsQuery
+from promptlab.application.executions.starting import ExecutePromptCommand
+from promptlab.application.executions.stream import (
+    ExecutionFinished,
+    ExecutionStarted,
+    OutputDelta,
+    StreamPromptExecution,
+    StreamUpdate,
+)
+from promptlab.application.ports.executions import ExecutionFilter
+from promptlab.domain.accounts import User
+from promptlab.domain.executions import ExecutionStatus
+from promptlab.domain.parameters import GenerationParameters
+from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.requests import StrictTextRequest
+from promptlab.entrypoints.http.schemas.common import PageOut, page_out
+from promptlab.entrypoints.http.schemas.executions import (
+    DeltaOut,
+    ExecuteIn,
+    ExecutionOut,
+    StatusName,
+    error_out,
+    execution_out,
+)
+from promptlab.entrypoints.http.sse import event_stream, sse_event
+
+EXECUTE = "/execute/"
+EXECUTIONS = "/executions/"
+EXECUTION = "/executions/{execution_id:uuid}/"
+
+
+def _command(
+    data: ExecuteIn,
+    user: User,
+    project_id: uuid.UUID,
+    session_id: uuid.UUID,
+    prompt_id: uuid.UUID,
+    idempotency_key: str | None,
+) -> ExecutePromptCommand:
+    return ExecutePromptCommand(
+        user=user,
+        project_id=project_id,
+        session_id=session_id,
+        prompt_id=prompt_id,
+        model=data.model,
+        variables=dict(data.variables),
+        parameters=data.parameters.to_domain() if data.parameters else GenerationParameters(),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def _sse_events(updates: AsyncIterator[StreamUpdate]) -> AsyncIterator[bytes]:
+    async with aclosing(updates):  # type: ignore[type-var]
+        async for update in updates:
+            if isinstance(update, ExecutionStarted):
+                yield sse_event("execution", execution_out(update.execution))
+            elif isinstance(update, OutputDelta):
+                yield sse_event("delta", DeltaOut(text=update.text))
+            elif isinstance(update, ExecutionFinished):
+                error = error_out(update.execution)
+                if error is not None:
+                    yield sse_event("error", error)
+                yield sse_event("done", execution_out(update.execution))
+
+
+class ExecutionController(Controller):
+    path = "/api/projects/{project_id:uuid}/sessions/{session_id:uuid}/prompts/{prompt_id:uuid}"
+    tags = ["executions"]
+    request_class = StrictTextRequest
+
+    @post(
+        EXECUTE,
+        status_code=HTTP_201_CREATED,
+        dependencies={
+            "execute_prompt": use_case("execute_prompt"),
+            "stream_prompt_execution": use_case("stream_prompt_execution"),
+        },
+        summary="Execute the prompt on a model and record the execution log",
+        description=(
+            "Renders the prompt with `variables`, calls the model's provider (retrying "
+            "failures that may pass) and answers 201 with the log, `succeeded` or `failed`. "
+            "With `?stream=true` the answer is `text/event-stream`: an `execution` event with "
+            "the running log, `delta` events with output text, then `done` with the final log "
+            "(preceded by `error` when it failed). An `Idempotency-Key` header makes a "
+            "repeated request return the first one's log without calling the provider again."
+        ),
+    )
+    async def execute(
+        self,
+        current_user: CurrentUser,
+        project_id: uuid.UUID,
+        session_id: uuid.UUID,
+        prompt_id: uuid.UUID,
+        data: JSONBody[ExecuteIn],
+        execute_prompt: NamedDependency[ExecutePrompt],
+        stream_prompt_execution: NamedDependency[StreamPromptExecution],
+        stream: Annotated[
+            bool, Parameter(description="Answer with server-sent events as output arrives.")
+        ] = False,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(
+                header="Idempotency-Key",
+                description="Up to 255 printable ASCII characters, unique per request you mean.",
+            ),
+        ] = None,
+    ) -> Response[Any]:
+        command = _command(data, current_user, project_id, session_id, prompt_id, idempotency_key)
+        if stream:
+            execution_stream = await stream_prompt_execution(command)
+            return event_stream(_sse_events(execution_stream.updates), status_code=201)
+
+        execution = await execute_prompt(command)
+        return Response(execution_out(execution), status_code=HTTP_201_CREATED)
+
+    @get(
+        EXECUTIONS,
+        dependencies={"list_executions": use_case("list_executions")},
+        summary="List the execution logs of a prompt, newest first",
+    )
+    async def list_executions(
+        self,
+        current_user: CurrentUser,
+        project_id: uuid.UUID,
+        session_id: uuid.UUID,
+        prompt_id: uuid.UUID,
+        page: RequestedPage,
+        list_executions: NamedDependency[ListExecutions],
+        status: Annotated[
+            StatusName | None, Parameter(description="Only logs in this status.")
+        ] = None,
+        model: Annotated[str | None, Parameter(description="Only logs of this model id.")] = None,
+    ) -> PageOut[ExecutionOut]:
+        result = await list_executions(
+            ListExecutionsQuery(
+                user=current_user,
+                project_id=project_id,
+                session_id=session_id,
+                prompt_id=prompt_id,
+                filters=ExecutionFilter(
+                    status=ExecutionStatus(status) if status else None, model=model
+                ),
+                page=page,
+            )
+        )
+        return page_out(result, execution_out)
+
+    @get(
+        EXECUTION,
+        dependencies={"get_execution": use_case("get_execution")},
+        summary="One execution log",
+    )
+    async def get_execution(
+        self,
+        current_user: CurrentUser,
+        project_id: uuid.UUID,
+        session_id: uuid.UUID,
+        prompt_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        get_execution: NamedDependency[GetExecution],
+    ) -> ExecutionOut:
+        execution = await get_execution(
+            GetExecutionQuery(
+                user=current_user,
+                project_id=project_id,
+                session_id=session_id,
+                prompt_id=prompt_id,
+                execution_id=execution_id,
+            )
+        )
+        return execution_out(execution)
