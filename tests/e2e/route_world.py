@@ -29,7 +29,7 @@ from tests.support.api import Account, Api
 from tests.support.server import LiveServer
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Methods Litestar answers itself (CORS preflight, automatic HEAD), without a handler of ours.
+# Methods that Litestar handles itself (CORS preflight, automatic HEAD), with no handler of ours.
 FRAMEWORK_METHODS = frozenset({"OPTIONS", "HEAD"})
 
 

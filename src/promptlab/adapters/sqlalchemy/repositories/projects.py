@@ -113,6 +113,8 @@ class SqlProjectRepository(SqlRepository):
         # The visible ids are collected from the user's own memberships and
         # collaborations (both indexed by user), so the work grows with what
         # the user can see, never with other tenants' projects.
+        # NOTE: each page sorts every visible project that matches the filters;
+        # a caller who sees hundreds of thousands of projects pays for that sort.
         conditions = _filter_conditions(filters)
         through_membership = (
             select(projects.c.id)
