@@ -209,15 +209,24 @@ class World:
     ids: dict[str, str] = attrs.field(factory=dict)
 
     def url(self, case: RouteCase) -> str:
-        return case.url.format(**self.ids)
+        return self._fill(case.url)
 
     def body(self, case: RouteCase) -> dict[str, Any] | None:
         if case.body is None:
             return None
         return {
-            key: value.format(**self.ids) if isinstance(value, str) else value
+            key: self._fill(value) if isinstance(value, str) else value
             for key, value in case.body.items()
         }
+
+    def _fill(self, template: str) -> str:
+        try:
+            return template.format(**self.ids)
+        except KeyError as error:
+            raise AssertionError(
+                f"The world has no {error.args[0]!r} for {template!r}: create one in "
+                "build_world (tests/e2e/route_world.py) through the HTTP API."
+            ) from None
 
     def call(self, method: str, case: RouteCase, actor: Account | None) -> httpx.Response:
         return self.api.request(method, self.url(case), as_=actor, json=self.body(case))
@@ -291,7 +300,7 @@ def build_world(api: Api, routes: list[tuple[str, str]]) -> World:
             "create session",
         )
         world.ids["session"] = session["id"]
-    if S + "/prompts" in available:
+    if S + "/prompts" in available and "session" in world.ids:
         prompt = expect_status(
             api.post(
                 f"/api/projects/{project['id']}/sessions/{world.ids['session']}/prompts/",
@@ -302,7 +311,7 @@ def build_world(api: Api, routes: list[tuple[str, str]]) -> World:
             "create prompt",
         )
         world.ids["prompt"] = prompt["id"]
-    if PR + "/execute" in available:
+    if PR + "/execute" in available and "prompt" in world.ids:
         execution = expect_status(
             api.post(
                 f"/api/projects/{project['id']}/sessions/{world.ids['session']}"

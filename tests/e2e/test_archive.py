@@ -65,7 +65,10 @@ async def test_archived_project_rejects_every_write(
     assert len(collaborators["results"]) == 2
 
 
-def test_restore_brings_writes_back(world_api: Api) -> None:  # noqa: F811
+def test_restore_brings_writes_back(
+    world_api: Api,  # noqa: F811
+    settings_factory: Callable[..., Settings],
+) -> None:
     owner = world_api.register()
     guest = world_api.register()
     created = world_api.post("/api/projects/", as_=owner, json={"name": "Restorable"})
@@ -86,10 +89,11 @@ def test_restore_brings_writes_back(world_api: Api) -> None:  # noqa: F811
     added = world_api.post(
         project_url + "collaborators/", as_=owner, json={"email": guest.email, "role": "viewer"}
     )
-    session = world_api.post(project_url + "sessions/", as_=owner, json={"name": "After"})
     assert changed.status_code == 200
     assert added.status_code == 201
-    assert session.status_code == 201
+    if ("POST", P + "/sessions") in routes_of(settings_factory()):
+        session = world_api.post(project_url + "sessions/", as_=owner, json={"name": "After"})
+        assert session.status_code == 201
 
 
 def test_restore_into_taken_name_conflicts(world_api: Api) -> None:  # noqa: F811
