@@ -44,7 +44,7 @@ USER_TEMPLATE = "Say {{word}} to {{name}}"
 VARIABLES = {"word": "hello", "name": "Ada"}
 RENDERED_USER_TEXT = "Say hello to Ada"
 # The fake counts one token per whitespace-separated word plus 3 per message,
-# and answers "Echo:" followed by the words of the last user message.
+# and replies "Echo:" followed by the words of the last user message.
 EXPECTED_INPUT_TOKENS = len(SYSTEM_TEXT.split()) + 3 + len(RENDERED_USER_TEXT.split()) + 3
 EXPECTED_OUTPUT = "Echo: Say hello to Ada"
 EXPECTED_OUTPUT_TOKENS = len(EXPECTED_OUTPUT.split())

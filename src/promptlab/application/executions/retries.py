@@ -70,8 +70,8 @@ async def call_with_retries(
 ) -> T:
     """Run `operation(timeout)` until it succeeds, fails for good, or time or attempts run out.
 
-    `deadline` is a `clock.monotonic()` value; each attempt gets the attempt
-    timeout or the time left before the deadline, whichever is shorter, and no
+    `deadline` is a `clock.monotonic()` value. Each attempt gets the attempt
+    timeout or the time left before the deadline, whichever is shorter. No
     attempt starts when the wait before it would pass the deadline. Raises the
     last ProviderError (or any other exception of `operation`) unchanged.
     """
@@ -132,9 +132,9 @@ async def _one_attempt(
         raise deadline_error(policy.deadline)
     timeout = min(policy.attempt_timeout, remaining)
 
-    # The adapters bound their own waits by `timeout`; this outer bound also
-    # covers an adapter that misses it, with a little slack so the adapter's
-    # own, more precise error normally wins.
+    # The adapters bound their own waits by `timeout`. This outer bound covers
+    # an adapter that misses it, and its second of slack lets the adapter's own,
+    # more precise error win in the normal case.
     try:
         async with asyncio.timeout(timeout + 1.0):
             return await operation(timeout)

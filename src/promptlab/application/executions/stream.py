@@ -86,7 +86,7 @@ class ExecutionStream:
 
 @attrs.define
 class _Progress:
-    """What a stream has produced so far; kept for a failed or cancelled outcome."""
+    """The output a stream has produced so far, kept for a failed or cancelled outcome."""
 
     parts: list[str] = attrs.field(factory=list)
     first_token_at: float | None = None

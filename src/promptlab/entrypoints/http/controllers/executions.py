@@ -111,7 +111,7 @@ class ExecutionController(Controller):
         execute_prompt: NamedDependency[ExecutePrompt],
         stream_prompt_execution: NamedDependency[StreamPromptExecution],
         stream: Annotated[
-            bool, Parameter(description="Answer with server-sent events as output arrives.")
+            bool, Parameter(description="Respond with server-sent events as output arrives.")
         ] = False,
         idempotency_key: Annotated[
             str | None,
