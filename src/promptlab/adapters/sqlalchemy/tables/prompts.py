@@ -18,6 +18,15 @@ prompt_sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_prompt_sessions_project_id_created_at_id", "project_id", "created_at", "id"),
+    # Serves the list filtered by status, so a page of active sessions does not
+    # scan past every closed one.
+    Index(
+        "ix_prompt_sessions_project_id_status_created_at_id",
+        "project_id",
+        "status",
+        "created_at",
+        "id",
+    ),
 )
 
 prompts = Table(

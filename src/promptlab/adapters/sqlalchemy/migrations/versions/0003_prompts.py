@@ -48,6 +48,11 @@ def upgrade() -> None:
         "prompt_sessions",
         ["project_id", "created_at", "id"],
     )
+    op.create_index(
+        "ix_prompt_sessions_project_id_status_created_at_id",
+        "prompt_sessions",
+        ["project_id", "status", "created_at", "id"],
+    )
     op.create_table(
         "prompts",
         sa.Column("id", sa.Uuid(), nullable=False),
