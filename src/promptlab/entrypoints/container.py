@@ -35,6 +35,15 @@ from promptlab.application.projects.list_projects import ListProjects
 from promptlab.application.projects.remove_collaborator import RemoveCollaborator
 from promptlab.application.projects.update_collaborator import UpdateCollaborator
 from promptlab.application.projects.update_project import UpdateProject
+from promptlab.application.prompts.create_prompt import CreatePrompt
+from promptlab.application.prompts.get_prompt import GetPrompt
+from promptlab.application.prompts.list_prompts import ListPrompts
+from promptlab.application.sessions.create_session import CreateSession
+from promptlab.application.sessions.get_session import GetSession
+from promptlab.application.sessions.list_sessions import ListSessions
+from promptlab.application.sessions.update_session import UpdateSession
+from promptlab.domain.sessions import MetadataLimits
+from promptlab.domain.text import TextLimits
 from promptlab.adapters.catalog import Catalog
 from promptlab.adapters.providers.registry import ProviderRegistry
 from promptlab.application.executions.execute import ExecutePrompt
@@ -163,6 +172,23 @@ class Container(containers.DeclarativeContainer):
     remove_collaborator = providers.Factory(RemoveCollaborator)
 
     # --- sessions and prompts ---
+    text_limits = providers.Singleton(
+        TextLimits,
+        max_messages_per_prompt=settings.provided.max_messages_per_prompt,
+        max_message_length=settings.provided.max_message_length,
+        max_prompt_length=settings.provided.max_prompt_length,
+    )
+    metadata_limits = providers.Singleton(
+        MetadataLimits,
+        max_keys=settings.provided.max_metadata_keys,
+        max_key_length=settings.provided.max_metadata_key_length,
+        max_value_length=settings.provided.max_metadata_value_length,
+    )
+    list_sessions = providers.Factory(ListSessions)
+    get_session = providers.Factory(GetSession)
+    list_prompts = providers.Factory(ListPrompts)
+    get_prompt = providers.Factory(GetPrompt)
+    create_prompt = providers.Factory(CreatePrompt, clock=clock, ids=ids, text_limits=text_limits)
 
     # --- models, providers and executions ---
     catalog = providers.Singleton(load_catalog, settings.provided.models_file)
@@ -196,4 +222,21 @@ class Container(containers.DeclarativeContainer):
     reap_executions = providers.Factory(ReapInterruptedExecutions, uow_factory, clock=clock)
     execution_reaper = providers.Singleton(
         PeriodicReaper, reap_executions, interval=settings.provided.reaper_interval_seconds
+    )
+
+    # --- sessions and prompts, continued: these need the catalog defined above ---
+    create_session = providers.Factory(
+        CreateSession,
+        catalog=catalog,
+        clock=clock,
+        ids=ids,
+        text_limits=text_limits,
+        metadata_limits=metadata_limits,
+    )
+    update_session = providers.Factory(
+        UpdateSession,
+        catalog=catalog,
+        clock=clock,
+        text_limits=text_limits,
+        metadata_limits=metadata_limits,
     )

@@ -11,6 +11,13 @@ from typing import Any, TypeVar
 
 import attrs
 
+from promptlab.domain.sessions import (
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+)
+from promptlab.domain.text import MAX_MESSAGE_LENGTH, MAX_MESSAGES_PER_PROMPT, MAX_PROMPT_LENGTH
+
 PREFIX = "PROMPTLAB_"
 MIN_SECRET_KEY_BYTES = 32
 SECRET_KEY_FILE_NAME = "secret_key"
@@ -82,6 +89,13 @@ class Settings:
     provider_backoff_initial_seconds: float = 0.5
     provider_backoff_max_seconds: float = 8.0
     reaper_interval_seconds: float = 60.0
+    # Prompt text and session metadata; lengths in Unicode code points
+    max_messages_per_prompt: int = MAX_MESSAGES_PER_PROMPT
+    max_message_length: int = MAX_MESSAGE_LENGTH
+    max_prompt_length: int = MAX_PROMPT_LENGTH
+    max_metadata_keys: int = MAX_METADATA_KEYS
+    max_metadata_key_length: int = MAX_METADATA_KEY_LENGTH
+    max_metadata_value_length: int = MAX_METADATA_VALUE_LENGTH
     # Logging
     log_level: str = "INFO"
 
@@ -150,6 +164,14 @@ class Settings:
                 "PROVIDER_BACKOFF_MAX_SECONDS", _positive_float, None
             ),
             "reaper_interval_seconds": env.get("REAPER_INTERVAL_SECONDS", _positive_float, None),
+            "max_messages_per_prompt": env.get("MAX_MESSAGES_PER_PROMPT", _positive_int, None),
+            "max_message_length": env.get("MAX_MESSAGE_LENGTH", _positive_int, None),
+            "max_prompt_length": env.get("MAX_PROMPT_LENGTH", _positive_int, None),
+            "max_metadata_keys": env.get("MAX_METADATA_KEYS", _positive_int, None),
+            "max_metadata_key_length": env.get("MAX_METADATA_KEY_LENGTH", _positive_int, None),
+            "max_metadata_value_length": env.get(
+                "MAX_METADATA_VALUE_LENGTH", _positive_int, None
+            ),
             "log_level": env.get("LOG_LEVEL", _log_level, None),
         }
         values = {key: value for key, value in values.items() if value is not None}

@@ -10,6 +10,8 @@ from promptlab.entrypoints.http.controllers.health import health
 from promptlab.entrypoints.http.controllers.models import ModelController
 from promptlab.entrypoints.http.controllers.organizations import OrganizationController
 from promptlab.entrypoints.http.controllers.projects import ProjectController
+from promptlab.entrypoints.http.controllers.prompts import PromptController
+from promptlab.entrypoints.http.controllers.sessions import SessionController
 
 ROUTE_HANDLERS: list[Any] = [
     health,
@@ -19,6 +21,8 @@ ROUTE_HANDLERS: list[Any] = [
     # projects and collaborators
     ProjectController,
     # sessions and prompts
+    SessionController,
+    PromptController,
     # models and executions
     ModelController,
     ExecutionController,

@@ -1,0 +1,88 @@
+"""Wire schemas of the prompt endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from promptlab.domain.messages import Message, MessageRole
+from promptlab.domain.prompts import Prompt
+from promptlab.entrypoints.http.schemas.common import Body
+
+RoleName = Literal["system", "user", "assistant"]
+
+CONTENT_DESCRIPTION = (
+    "Template text, stored exactly as sent. `{{ name }}` is a placeholder for the variable "
+    "`name`; write `\\{{` for literal braces. By default at most 100,000 characters per "
+    "message and 400,000 for all messages together (settings PROMPTLAB_MAX_MESSAGE_LENGTH "
+    "and PROMPTLAB_MAX_PROMPT_LENGTH). NUL and unpaired surrogates are rejected."
+)
+
+
+class MessageIn(Body):
+    role: RoleName
+    content: Annotated[str, msgspec.Meta(description=CONTENT_DESCRIPTION)]
+
+
+class PromptCreateIn(Body):
+    """Give `messages`, or `content` as shorthand for one user message, but not both."""
+
+    name: Annotated[str | None, msgspec.Meta(description="Optional, up to 200 characters.")] = None
+    messages: Annotated[
+        list[MessageIn] | None,
+        msgspec.Meta(
+            description="Chat messages in order; by default at most 100 "
+            "(setting PROMPTLAB_MAX_MESSAGES_PER_PROMPT)."
+        ),
+    ] = None
+    content: Annotated[str | None, msgspec.Meta(description=CONTENT_DESCRIPTION)] = None
+    parent: Annotated[
+        uuid.UUID | None,
+        msgspec.Meta(description="The prompt this one was derived from, in the same project."),
+    ] = None
+
+    def domain_messages(self) -> tuple[Message, ...] | None:
+        if self.messages is None:
+            return None
+        return tuple(
+            Message(role=MessageRole(message.role), content=message.content)
+            for message in self.messages
+        )
+
+
+class MessageOut(msgspec.Struct):
+    role: RoleName
+    content: str
+
+
+class PromptOut(msgspec.Struct):
+    id: uuid.UUID
+    session: uuid.UUID
+    project: uuid.UUID
+    name: str | None
+    messages: list[MessageOut]
+    # Placeholder names of all messages, each once, in order of first appearance.
+    variables: list[str]
+    parent: uuid.UUID | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+
+
+def prompt_out(prompt: Prompt) -> PromptOut:
+    return PromptOut(
+        id=prompt.id,
+        session=prompt.session_id,
+        project=prompt.project_id,
+        name=prompt.name,
+        messages=[
+            MessageOut(role=message.role.value, content=message.content)  # type: ignore[arg-type]
+            for message in prompt.messages
+        ],
+        variables=list(prompt.variables),
+        parent=prompt.parent_id,
+        created_by=prompt.created_by,
+        created_at=prompt.created_at,
+    )
