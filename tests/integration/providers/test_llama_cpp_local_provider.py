@@ -7,7 +7,6 @@ missing, because the suite is meant to run them.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
@@ -31,11 +30,12 @@ pytestmark = pytest.mark.slow
 
 CALL_TIMEOUT_SECONDS = 120.0
 
-# After a cancelled 1000-token generation the slot must be free again long
-# before the rest of it could have run. That rest takes about 13 s at the
-# 13 ms per token measured on a 2-core machine, so a short call finishing
-# within this bound shows that generation stopped.
-AFTER_CANCEL_BOUND_SECONDS = 8.0
+# Without cancellation the LONG request below generates all 1000 tokens (its
+# story does not end sooner at temperature 0). A stopped generation samples
+# far fewer: the few the consumer read, plus those the worker produced before
+# it saw the flag. Counting tokens rather than timing keeps the check valid on
+# a busy machine.
+CANCELLED_RUN_MAX_TOKENS = 500
 
 SHORT = ChatRequest(
     model="smollm2-135m-instruct",
@@ -133,22 +133,25 @@ async def test_stop_sequence_ends_output(provider: LlamaCppLocalProvider) -> Non
 
 
 async def test_breaking_out_of_stream_stops_generation(provider: LlamaCppLocalProvider) -> None:
+    before = provider.sampled_tokens_total
     received = []
     async with aclosing(provider.stream(LONG, timeout=CALL_TIMEOUT_SECONDS)) as events:
         async for event in events:
             received.append(event)
             if len(received) == 3:
                 break
-    started = time.monotonic()
 
+    # The next call needs the same slot, so it starts only after the
+    # cancelled run has left it.
     response = await provider.complete(SHORT, timeout=CALL_TIMEOUT_SECONDS)
 
     assert all(isinstance(event, TextDelta) for event in received)
     assert response.text.strip()
-    assert time.monotonic() - started < AFTER_CANCEL_BOUND_SECONDS
+    assert provider.sampled_tokens_total - before < CANCELLED_RUN_MAX_TOKENS
 
 
 async def test_cancelled_task_stops_generation(provider: LlamaCppLocalProvider) -> None:
+    before = provider.sampled_tokens_total
     first_delta = asyncio.Event()
 
     async def consume() -> None:
@@ -161,25 +164,24 @@ async def test_cancelled_task_stops_generation(provider: LlamaCppLocalProvider) 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    started = time.monotonic()
 
     response = await provider.complete(SHORT, timeout=CALL_TIMEOUT_SECONDS)
 
     assert response.text.strip()
-    assert time.monotonic() - started < AFTER_CANCEL_BOUND_SECONDS
+    assert provider.sampled_tokens_total - before < CANCELLED_RUN_MAX_TOKENS
 
 
 async def test_timeout_stops_generation(provider: LlamaCppLocalProvider) -> None:
+    before = provider.sampled_tokens_total
+
     with pytest.raises(ProviderError) as caught:
         await provider.complete(LONG, timeout=0.5)
-    started = time.monotonic()
-
     response = await provider.complete(SHORT, timeout=CALL_TIMEOUT_SECONDS)
 
     assert caught.value.code == ProviderErrorCode.TIMEOUT
     assert caught.value.retryable is True
     assert response.text.strip()
-    assert time.monotonic() - started < AFTER_CANCEL_BOUND_SECONDS
+    assert provider.sampled_tokens_total - before < CANCELLED_RUN_MAX_TOKENS
 
 
 async def test_prompt_longer_than_context_is_bad_request(

@@ -115,6 +115,11 @@ class LlamaCppLocalProvider:
     def name(self) -> str:
         return self._name
 
+    @property
+    def sampled_tokens_total(self) -> int:
+        """Tokens sampled by all loaded slots, end-of-generation tokens included."""
+        return sum(slot.llama.sampled_tokens_total for slot in self._slots if slot is not None)
+
     def status(self) -> ProviderStatus:
         """Report whether llama.cpp and the weights are installed, without loading anything."""
         if not llama_cpp_installed():
@@ -288,6 +293,8 @@ class LlamaCppLocalProvider:
 
     def _generate(self, slot: _Slot, request: ChatRequest, cancel: threading.Event) -> Any:
         with slot.lock:
+            if cancel.is_set():
+                return None
             slot.llama.begin_run(cancel)
             try:
                 return slot.llama.create_chat_completion(
@@ -407,6 +414,8 @@ def _instrumented_llama_class() -> type:
     import llama_cpp
 
     class InstrumentedLlama(llama_cpp.Llama):  # type: ignore[misc]
+        sampled_tokens_total = 0
+
         def begin_run(self, cancel: threading.Event) -> None:
             # Re-evaluating the whole prompt, rather than reusing a cached
             # prefix, keeps outputs identical between calls.
@@ -423,6 +432,7 @@ def _instrumented_llama_class() -> type:
                 self._prompt_tokens = self.n_tokens
             token = super().sample(*args, **kwargs)
             self._sampled_tokens += 1
+            self.sampled_tokens_total += 1
             self._last_token = token
             return token
 
