@@ -410,7 +410,7 @@ async def test_authentication_error_hides_key(
 async def test_rate_limit_reads_lowercase_retry_after(
     provider: AnthropicProvider, fake_server: FakeProviderServer
 ) -> None:
-    # Anthropic sends the header in lower case; HTTP header names are case-insensitive.
+    # Anthropic sends the header in lower case, and HTTP header names are case-insensitive.
     fake_server.enqueue(Behavior.error(429, headers={"retry-after": "12"}))
 
     with pytest.raises(ProviderError) as caught:

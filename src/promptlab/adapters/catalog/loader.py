@@ -107,7 +107,8 @@ def _read(path: Path) -> str:
     except FileNotFoundError:
         raise CatalogError(
             [
-                f"The models file {path} does not exist. Point PROMPTLAB_MODELS_FILE at an existing file or unset it."
+                f"The models file {path} does not exist. "
+                "Point PROMPTLAB_MODELS_FILE at an existing file or unset it."
             ]
         ) from None
     except (OSError, UnicodeDecodeError) as error:
