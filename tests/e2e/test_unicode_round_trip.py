@@ -178,3 +178,24 @@ def test_session_invalid_text_rejected(
         errors = {error["field"]: error["message"] for error in response.json()["errors"]}
         assert list(errors) == [field]
         assert kind in errors[field]
+
+
+EXECUTE_CASES = [
+    (b'{"variables": {"topic": "a\\u0000"}}', "variables.topic"),
+    (b'{"variables": {"topic": "a"}, "parameters": {"stop": ["\\u0000"]}}', "parameters.stop.0"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), EXECUTE_CASES)
+def test_execute_nul_rejected(api: Api, owner: Account, body: bytes, field: str) -> None:
+    session = create_session(api, owner)
+    url = str(session.url) + session.json()["id"] + "/prompts/"
+    prompt = api.post(url, as_=owner, json={"content": "About {{ topic }}"})
+    assert prompt.status_code == 201, prompt.text
+
+    response = post_raw(api, owner, url + prompt.json()["id"] + "/execute/", body)
+
+    assert response.status_code == 422, response.text
+    errors = {error["field"]: error["message"] for error in response.json()["errors"]}
+    assert list(errors) == [field]
+    assert "NUL" in errors[field]

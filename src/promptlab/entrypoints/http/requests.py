@@ -1,10 +1,12 @@
-"""A request class that reports lone surrogates in a JSON body as invalid fields.
+"""A request class that reports NUL and lone surrogates in a JSON body as invalid fields.
 
 JSON may escape a UTF-16 surrogate without its other half (`"\\ud800"`). Python's
 `json` module decodes that into a str holding a lone surrogate, while msgspec,
 which Litestar uses, rejects the whole body as malformed. Neither is what a
 client needs: such text cannot be stored as UTF-8, and the client should learn
-which field contains it. This request turns that case into a 422 naming each field.
+which field contains it. The escape `\\u0000` decodes to NUL, which PostgreSQL
+cannot store in text or jsonb. This request turns both cases into a 422
+naming each field, whichever route the body is for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from promptlab.domain.sessions import printable_key
 from promptlab.domain.text import find_text_errors
 
 ROOT_FIELD = "body"
+NUL_ESCAPE = b"\\u0000"
 
 
 class StrictTextRequest(Request[Any, Any, Any]):
@@ -30,12 +33,21 @@ class StrictTextRequest(Request[Any, Any, Any]):
         which the app reports as a 400.
         """
         try:
-            return await super().json()
+            document = await super().json()
         except SerializationException:
             errors = find_invalid_text(await self.body())
             if errors:
                 raise ValidationError(errors) from None
             raise
+
+        # JSON requires control characters in strings to be escaped, and
+        # msgspec rejects a raw NUL byte, so a body without the escape has no
+        # NUL and needs no walk.
+        if NUL_ESCAPE in await self.body():
+            errors = _find_in_document(document)
+            if errors:
+                raise ValidationError(errors)
+        return document
 
 
 def find_invalid_text(body: bytes) -> list[FieldError]:
@@ -49,10 +61,15 @@ def find_invalid_text(body: bytes) -> list[FieldError]:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return []
 
+    return _find_in_document(document)
+
+
+def _find_in_document(document: object) -> list[FieldError]:
     errors: list[FieldError] = []
     try:
         _collect(document, "", errors)
     except RecursionError:
+        # Too deep to walk, so the route's own validation decides.
         return []
     return errors
 
