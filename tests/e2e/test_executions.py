@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -35,7 +36,7 @@ ANTHROPIC_KEY = "sk-ant-fake-key-that-must-not-leak"
 # Prices of the test catalog, USD per million tokens.
 PRICES = {
     "fake-gpt": (Decimal("2.50"), Decimal("10.00")),
-    "fake-claude": (Decimal("3"), Decimal("15")),
+    "fake-claude": (Decimal(3), Decimal(15)),
 }
 MAX_ATTEMPTS = 2
 
@@ -568,7 +569,9 @@ async def test_idempotency_key_during_run(
     engine: AsyncEngine,
 ) -> None:
     key = {"Idempotency-Key": f"key-{uuid.uuid4()}"}
-    fake_server.enqueue(Behavior.hang(0.6))
+    # The first attempt hangs past the 1 s attempt timeout and the retry
+    # succeeds, so the first request stays running for over a second.
+    fake_server.enqueue(Behavior.hang(5))
     first: dict[str, httpx.Response] = {}
     worker = threading.Thread(
         target=lambda: first.update(response=execute(client, setup, headers=key))
@@ -577,17 +580,19 @@ async def test_idempotency_key_during_run(
     try:
         deadline = time.monotonic() + 10
         while not fake_server.requests and time.monotonic() < deadline:
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
 
         during = execute(client, setup, headers=key)
     finally:
         worker.join(30)
 
+    finished = first["response"].json()
     assert during.status_code == 201
     assert during.json()["status"] == "running"
-    assert first["response"].json()["status"] == "succeeded"
-    assert during.json()["id"] == first["response"].json()["id"]
-    assert len(fake_server.requests) == 1
+    assert during.json()["id"] == finished["id"]
+    assert finished["status"] == "succeeded"
+    assert finished["attempts"] == 2
+    assert len(fake_server.requests) == finished["attempts"]
     assert await count_logs(engine, setup.prompt_id) == 1
 
 

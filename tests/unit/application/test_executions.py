@@ -17,8 +17,6 @@ from promptlab.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from promptlab.adapters.ratelimit.memory import InMemoryRateLimiter
 from promptlab.application.errors import IdempotencyMismatchError, RateLimitedError
 from promptlab.application.executions.execute import ExecutePrompt
-from promptlab.application.pagination import PageRequest
-from promptlab.application.ports.executions import ExecutionFilter
 from promptlab.application.executions.policy import ExecutionPolicy
 from promptlab.application.executions.reap import ReapInterruptedExecutions
 from promptlab.application.executions.starting import ExecutePromptCommand
@@ -29,6 +27,8 @@ from promptlab.application.executions.stream import (
     OutputDelta,
     StreamPromptExecution,
 )
+from promptlab.application.pagination import PageRequest
+from promptlab.application.ports.executions import ExecutionFilter
 from promptlab.application.ports.model_provider import (
     ChatRequest,
     ChatResponse,
@@ -142,7 +142,7 @@ class World:
                     "upstream-name",
                     8000,
                     500,
-                    Prices(Decimal("2.50"), Decimal("10"), Decimal("0.25")),
+                    Prices(Decimal("2.50"), Decimal(10), Decimal("0.25")),
                 )
             },
         )

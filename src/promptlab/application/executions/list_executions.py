@@ -22,8 +22,8 @@ class ListExecutionsQuery:
     project_id: uuid.UUID
     session_id: uuid.UUID
     prompt_id: uuid.UUID
-    filters: ExecutionFilter = ExecutionFilter()
-    page: PageRequest = PageRequest()
+    filters: ExecutionFilter = attrs.field(factory=ExecutionFilter)
+    page: PageRequest = attrs.field(factory=PageRequest)
 
 
 async def require_prompt(

@@ -28,9 +28,9 @@ from promptlab.domain.errors import FieldError, NotFoundError, ValidationError
 from promptlab.domain.executions import Execution, ExecutionStatus
 from promptlab.domain.messages import Message
 from promptlab.domain.parameters import GenerationParameters, validate_parameters
+from promptlab.domain.projects import ProjectAction
 from promptlab.domain.prompts import Prompt
 from promptlab.domain.sessions import PromptSession
-from promptlab.domain.projects import ProjectAction
 from promptlab.domain.templates import parse_messages, render_messages
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -120,11 +120,14 @@ class ExecutionController(Controller):
                 description="Up to 255 printable ASCII characters, unique per request you mean.",
             ),
         ] = None,
-    ) -> Response[Any]:
+    ) -> Response[ExecutionOut]:
         command = _command(data, current_user, project_id, session_id, prompt_id, idempotency_key)
         if stream:
             execution_stream = await stream_prompt_execution(command)
-            return event_stream(_sse_events(execution_stream.updates), status_code=201)
+            # The schema documents the JSON answer; the stream is described above.
+            return event_stream(  # type: ignore[return-value]
+                _sse_events(execution_stream.updates), status_code=HTTP_201_CREATED
+            )
 
         execution = await execute_prompt(command)
         return Response(execution_out(execution), status_code=HTTP_201_CREATED)
