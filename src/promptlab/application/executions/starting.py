@@ -202,7 +202,9 @@ class ExecutionStarter:
     async def _load_session_and_prompt(
         self, command: ExecutePromptCommand
     ) -> tuple[PromptSession, Prompt]:
-        session = await self._uow.sessions.get(command.project_id, command.session_id)
+        # The share lock makes a concurrent close of the session wait until
+        # this execution's log is committed, as creating a prompt does.
+        session = await self._uow.sessions.get(command.project_id, command.session_id, lock="share")
         if session is None:
             raise NotFoundError(f"Session {command.session_id} not found.")
         prompt = await self._uow.prompts.get(session.id, command.prompt_id)
