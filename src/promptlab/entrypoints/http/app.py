@@ -17,6 +17,7 @@ from promptlab.adapters.sqlalchemy.migrate import run_migrations
 from promptlab.entrypoints.container import Container
 from promptlab.entrypoints.http.dependencies import BASE_DEPENDENCIES
 from promptlab.entrypoints.http.problems import EXCEPTION_HANDLERS
+from promptlab.entrypoints.http.requests import StrictTextRequest
 from promptlab.entrypoints.http.routes import ROUTE_HANDLERS
 from promptlab.entrypoints.logging import configure_logging
 from promptlab.entrypoints.settings import Settings
@@ -71,6 +72,8 @@ def create_app(
         on_shutdown=[on_shutdown],
         state=State({"container": container}),
         request_max_body_size=settings.max_request_body_bytes,
+        # Every route reports NUL and lone surrogates in a JSON body as a 422 naming the field.
+        request_class=StrictTextRequest,
         openapi_config=OpenAPIConfig(
             title="promptlab",
             version=__version__,
@@ -82,7 +85,10 @@ def create_app(
     )
 
 
-async def _start_execution_reaper(container: Container) -> None:
+async def _start_executions(container: Container) -> None:
+    # Building the providers loads the model catalog, so an invalid models
+    # file stops the start-up rather than the first execution.
+    container.model_providers()
     container.execution_reaper().start()
 
 
@@ -96,7 +102,7 @@ async def _close_model_providers(container: Container) -> None:
 
 # Async callables taking the container, run after migrations at startup and
 # before the engine closes at shutdown (background tasks such as the reaper).
-STARTUP_HOOKS: list[Any] = [_start_execution_reaper]
+STARTUP_HOOKS: list[Any] = [_start_executions]
 SHUTDOWN_HOOKS: list[Any] = [_stop_execution_reaper, _close_model_providers]
 
 

@@ -30,6 +30,8 @@ from promptlab.domain.errors import (
 logger = logging.getLogger(__name__)
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_INDEX = re.compile(r"\[(\d+)\]")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://promptlab.dev/problems/"
@@ -158,10 +160,13 @@ def handle_validation_exception(
         message = str(item.get("message") or "is invalid")
         if key.startswith("data"):
             key = key.removeprefix("data").lstrip(".") or "body"
-        unknown = _UNKNOWN_FIELD.search(message)
-        if unknown:
+        # msgspec writes list positions as `messages[0]`; domain errors write `messages.0`.
+        key = _INDEX.sub(r".\1", key)
+        # msgspec names an unknown or missing field only in the message, not in the key.
+        named_field = _UNKNOWN_FIELD.search(message) or _MISSING_FIELD.search(message)
+        if named_field:
             prefix = "" if key == "body" else key + "."
-            key = prefix + unknown.group(1)
+            key = prefix + named_field.group(1)
         errors.append(FieldProblem(field=key, message=_plain_message(message)))
     if not errors:
         return problem_response(request, 400, _plain_message(str(error.detail)))
