@@ -7,6 +7,7 @@ import math
 import attrs
 
 from promptlab.domain.errors import FieldError, ValidationError
+from promptlab.domain.text import find_text_errors
 
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_SEQUENCE_LENGTH = 200
@@ -101,6 +102,8 @@ def validate_parameters(
                     f"stop.{index}",
                     f"must be at most {MAX_STOP_SEQUENCE_LENGTH} characters",
                 )
+            else:
+                errors.extend(find_text_errors(sequence, field=f"{field_prefix}.stop.{index}"))
     if parameters.seed is not None and not -(2**63) <= parameters.seed < 2**63:
         invalid("seed", "must fit in a signed 64-bit integer")
 
