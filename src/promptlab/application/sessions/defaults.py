@@ -6,7 +6,6 @@ from promptlab.application.ports.model_provider import ModelCatalog
 from promptlab.domain.catalog import ModelSpec
 from promptlab.domain.errors import FieldError, ValidationError
 from promptlab.domain.parameters import GenerationParameters, validate_parameters
-from promptlab.domain.text import find_text_errors
 
 MODEL_FIELD = "default_model"
 PARAMETERS_FIELD = "default_parameters"
@@ -39,8 +38,8 @@ def find_parameters_errors(
     """Return an error for each out-of-range default parameter, naming the allowed range.
 
     `max_tokens` is also checked against the model's maximum output when
-    `model` is known. Stop sequences follow the text rules, because they are
-    stored as JSON, and PostgreSQL rejects NUL there.
+    `model` is known. `validate_parameters` also applies the text rules to
+    stop sequences.
     """
     errors: list[FieldError] = []
     try:
@@ -51,7 +50,4 @@ def find_parameters_errors(
         )
     except ValidationError as error:
         errors.extend(error.errors)
-
-    for index, sequence in enumerate(parameters.stop or ()):
-        errors.extend(find_text_errors(sequence, field=f"{PARAMETERS_FIELD}.stop.{index}"))
     return errors
