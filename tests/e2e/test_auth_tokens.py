@@ -178,3 +178,6 @@ async def test_concurrent_refresh_one_winner(api: Api, live_server: LiveServer) 
     statuses = [response.status_code for response in responses]
     assert statuses.count(200) == 1
     assert statuses.count(401) == 49
+    # The losers presented a used token, which revokes the family, the winner's new token too.
+    winner = next(response for response in responses if response.status_code == 200)
+    assert refresh(api, winner.json()["refresh"]).status_code == 401

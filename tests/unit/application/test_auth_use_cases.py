@@ -123,7 +123,7 @@ async def test_login_rechecks_user_after_verify(world: AuthWorld) -> None:
     registered = await world.register()
 
     class DeactivatingHasher(Argon2PasswordHasher):
-        """Deactivates the user while the password is being verified, as a concurrent admin would."""
+        """Deactivates the user during verification, as a concurrent admin request would."""
 
         def verify(self, password_hash: str, password: str) -> bool:
             committed = world.uow_factory.database.committed

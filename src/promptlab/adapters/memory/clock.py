@@ -1,4 +1,4 @@
-"""A clock that moves only when told, and ids in creation order, for deterministic runs."""
+"""A clock that moves only through `advance`, and ids in creation order, for deterministic runs."""
 
 from __future__ import annotations
 

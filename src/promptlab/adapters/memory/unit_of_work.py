@@ -18,7 +18,7 @@ from promptlab.adapters.memory.store import InMemoryDatabase, InMemoryTables
 
 
 class MissingRepository:
-    """Stands in for an area that has no in-memory repository yet, and says so when used."""
+    """Placeholder for an area without an in-memory repository. Any use raises an error."""
 
     def __init__(self, area: str) -> None:
         self._area = area
