@@ -9,13 +9,12 @@ from typing import Any
 from dependency_injector import providers
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from promptlab import __version__
 from promptlab.adapters.sqlalchemy.migrate import run_migrations
 from promptlab.entrypoints.container import Container
 from promptlab.entrypoints.http.dependencies import BASE_DEPENDENCIES
+from promptlab.entrypoints.http.openapi import complete_openapi, openapi_config
 from promptlab.entrypoints.http.problems import EXCEPTION_HANDLERS
 from promptlab.entrypoints.http.requests import StrictTextRequest
 from promptlab.entrypoints.http.routes import ROUTE_HANDLERS
@@ -64,7 +63,7 @@ def create_app(
         await container.engine().dispose()
         logger.info("promptlab stopped")
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         dependencies=BASE_DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -74,15 +73,11 @@ def create_app(
         request_max_body_size=settings.max_request_body_bytes,
         # Every route reports NUL and lone surrogates in a JSON body as a 422 naming the field.
         request_class=StrictTextRequest,
-        openapi_config=OpenAPIConfig(
-            title="promptlab",
-            version=__version__,
-            description="Self-hostable backend for teams who engineer LLM prompts.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
     )
+    complete_openapi(app)
+    return app
 
 
 async def _start_executions(container: Container) -> None:
