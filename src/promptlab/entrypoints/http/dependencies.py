@@ -57,7 +57,12 @@ async def provide_current_user(
     return await authenticate(token.strip())
 
 
-def provide_page(state: State, limit: int | None = None, cursor: str | None = None) -> PageRequest:
+def provide_page(
+    state: State, current_user: CurrentUser, limit: int | None = None, cursor: str | None = None
+) -> PageRequest:
+    # Every list requires a token, and taking the user here makes Litestar authenticate
+    # first, so an anonymous request with an invalid `limit` or `cursor` gets 401, not 422.
+    del current_user
     settings = container_of(state).settings()
     return build_page_request(
         limit,
