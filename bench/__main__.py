@@ -34,10 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         "mode",
         nargs="?",
         default="suite",
-        choices=("suite", "scale"),
+        choices=("suite", "scale", "profile"),
         help="suite (default): every scenario, both databases, 1 and 2 workers, the ceiling "
         "and the gateway comparison, in under ten minutes; scale: list and detail latency "
-        "at one thousand and at one million execution logs, with query plans",
+        "at one thousand and at one million execution logs, with query plans; profile: CPU "
+        "time per request of each scenario, in process, without a server",
     )
     parser.add_argument(
         "--databases",
@@ -77,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=100_000,
         help="scale mode: prompts in the large stage (default 100000)",
     )
+    parser.add_argument(
+        "--scenario",
+        help="profile mode: only this scenario (its name as printed, for example 'list 50 prompts')",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=2_000,
+        help="profile mode: requests per scenario (default 2000)",
+    )
+    parser.add_argument(
+        "--pyinstrument",
+        action="store_true",
+        help="profile mode: print pyinstrument's call tree of each measured scenario",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every measurement as it ends")
     return parser
 
@@ -87,6 +103,35 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if arguments.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if arguments.mode == "profile":
+        from bench.profile import ProfileOptions, run_profile
+        from bench.report import table
+
+        rows = run_profile(
+            ProfileOptions(
+                database=arguments.databases[0],
+                requests=arguments.requests,
+                scenario=arguments.scenario,
+                profile=arguments.pyinstrument,
+            )
+        )
+        print(
+            table(
+                ["scenario", "CPU us/request", "wall us/request", "failures", "note"],
+                [
+                    [
+                        row["scenario"],
+                        row.get("cpu_us_per_request"),
+                        row.get("wall_us_per_request"),
+                        row.get("failures"),
+                        row.get("note", ""),
+                    ]
+                    for row in rows
+                ],
+            )
+        )
+        return 0
+
     require_wrk()
 
     if arguments.mode == "scale":

@@ -107,6 +107,6 @@ def standard_scenarios(workspace: Workspace, token: str) -> list[Scenario]:
                 body=execute_body,
                 headers=auth,
             ),
-            200,
+            201,
         ),
     ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from promptlab.adapters.sqlalchemy import sqlite_inline
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,14 @@ def create_engine(
     lock up front.
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+        database = make_url(url).database
+        inline = {}
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Short calls run on the event loop's thread; see sqlite_inline for why and which.
+            inline["async_creator"] = partial(sqlite_inline.connect, database)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, **inline
+        )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
 

@@ -1,0 +1,197 @@
+"""`python -m bench profile`: the CPU cost of each scenario inside one process, and where it goes.
+
+The app is built in this process and called through ASGI directly, with no
+server and no sockets, so the figure is promptlab's own work per request:
+routing, dependencies, token check, authorization, queries, mapping and
+encoding. It is CPU time (`time.process_time`, every thread of this
+process), which other programs on the machine disturb far less than wall
+time. With `--profile`, pyinstrument records one scenario and prints its
+call tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from bench.databases import fresh_database
+from bench.gateways import Gateways, provider_environment
+from bench.scenarios import Scenario, standard_scenarios
+from bench.seed import Owner, SeedSize, seed_workspace
+from bench.wrk import Request
+
+
+class AsgiDriver:
+    """Send HTTP requests to an ASGI app in this process and return status and body."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def send(
+        self, method: str, target: str, body: bytes | None, headers: Sequence[tuple[str, str]]
+    ) -> tuple[int, bytes]:
+        parts = urlsplit(target)
+        all_headers = [(k.lower().encode(), v.encode()) for k, v in headers]
+        if body is not None:
+            all_headers.append((b"content-type", b"application/json"))
+            all_headers.append((b"content-length", str(len(body)).encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": parts.path,
+            "raw_path": parts.path.encode(),
+            "query_string": parts.query.encode(),
+            "root_path": "",
+            "headers": all_headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+        status = 0
+        chunks: list[bytes] = []
+        finished = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                # The client disconnects only once the whole response has arrived.
+                await finished.wait()
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body or b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finished.set()
+
+        await self._app(scope, receive, send)
+        return status, b"".join(chunks)
+
+
+@attrs.frozen
+class ProfileOptions:
+    database: str = "sqlite"
+    requests: int = 2_000
+    scenario: str | None = None
+    profile: bool = False
+
+
+async def _measure(
+    driver: AsgiDriver, scenario: Scenario, requests: int, profile: bool
+) -> dict[str, Any]:
+    request: Request = scenario.request
+    paths = request.paths
+
+    async def once(number: int) -> int:
+        status, _ = await driver.send(
+            request.method, paths[number % len(paths)], request.body, request.headers
+        )
+        return status
+
+    for number in range(min(200, requests)):
+        await once(number)
+
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002, async_mode="disabled")
+        profiler.start()
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    failures = 0
+    for number in range(requests):
+        if await once(number) != scenario.expected_status:
+            failures += 1
+    cpu = time.process_time() - cpu_started
+    wall = time.perf_counter() - wall_started
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+    return {
+        "scenario": scenario.name,
+        "requests": requests,
+        "cpu_us_per_request": round(cpu / requests * 1e6, 1),
+        "wall_us_per_request": round(wall / requests * 1e6, 1),
+        "failures": failures,
+    }
+
+
+async def _run(options: ProfileOptions, work_dir: Path) -> list[dict[str, Any]]:
+    from bench.suite import promptlab_environment
+    from promptlab.entrypoints.http.app import create_app
+    from promptlab.entrypoints.settings import Settings
+
+    results: list[dict[str, Any]] = []
+    with Gateways(work_dir, litellm=False) as gateways, fresh_database(options.database) as db:
+        os.environ.update(promptlab_environment(db, gateways.models_file))
+        os.environ.update(provider_environment())
+        if options.database != "sqlite":
+            from promptlab.adapters.sqlalchemy.engine import create_engine
+            from promptlab.adapters.sqlalchemy.migrate import run_migrations
+
+            engine = create_engine(db.url)
+            await run_migrations(engine)
+            await engine.dispose()
+        app = create_app(Settings.from_env())
+        driver = AsgiDriver(app)
+        async with app.lifespan():
+            status, body = await driver.send(
+                "POST",
+                "/api/auth/register/",
+                json.dumps(
+                    {
+                        "email": "owner@bench.example",
+                        "password": "correct horse battery staple",
+                        "full_name": "Bench Owner",
+                    }
+                ).encode(),
+                (),
+            )
+            if status != 201:
+                raise RuntimeError(f"registering failed: {status} {body[:300]!r}")
+            registered = json.loads(body)
+            owner = Owner(
+                user_id=uuid.UUID(registered["user"]["id"]),
+                organization_id=uuid.UUID(registered["organization"]["id"]),
+                email="owner@bench.example",
+                access_token=registered["access"],
+            )
+            workspace, _ = await seed_workspace(db.url, owner, SeedSize())
+            for scenario in standard_scenarios(workspace, owner.access_token):
+                if options.scenario and options.scenario != scenario.name:
+                    continue
+                request = scenario.request
+                status, body = await driver.send(
+                    request.method, request.paths[0], request.body, request.headers
+                )
+                if status != scenario.expected_status:
+                    results.append(
+                        {"scenario": scenario.name, "note": f"status {status}: {body[:160]!r}"}
+                    )
+                    continue
+                results.append(await _measure(driver, scenario, options.requests, options.profile))
+    return results
+
+
+def run_profile(options: ProfileOptions) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="promptlab-profile-") as folder:
+        return asyncio.run(_run(options, Path(folder)))
