@@ -10,11 +10,13 @@ a file standing where its data folder should be.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,35 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def registration(email: str) -> dict[str, str]:
-    return {"email": email, "password": DEFAULT_PASSWORD, "full_name": "Fault Test"}
+def registration(email: str, full_name: str = "Fault Test") -> dict[str, str]:
+    return {"email": email, "password": DEFAULT_PASSWORD, "full_name": full_name}
+
+
+class LogCapture(logging.Handler):
+    """Every record logged anywhere in the process, formatted with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def captured_logs() -> Iterator[LogCapture]:
+    capture = LogCapture()
+    root = logging.getLogger()
+    root.addHandler(capture)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
 
 
 def assert_unavailable(response: httpx.Response) -> None:
@@ -187,15 +216,22 @@ async def test_write_cut_off_leaves_nothing(
 ) -> None:
     server, terminator, url = terminating_server
     email = f"cut-{uuid.uuid4().hex[:10]}@example.com"
+    # Goes into the statement that fails: the personal organization's name.
+    full_name = f"Marker {uuid.uuid4().hex}"
     api = Api(server.url)
     check = create_engine(url)
     try:
         terminator.arm("users")
-        response = api.post("/api/auth/register/", json=registration(email))
+        with captured_logs() as logs:
+            response = api.post("/api/auth/register/", json=registration(email, full_name))
 
         assert terminator.fired == 1
         assert_unavailable(response)
         assert await count_users(check, email) == 0
+        # The failure is logged, without the statement's parameters.
+        assert "database unavailable" in logs.text
+        assert full_name not in logs.text
+        assert email not in logs.text
 
         # Pool pre-ping replaces the dead connections, so the next request succeeds.
         again = api.post("/api/auth/register/", json=registration(email))

@@ -38,6 +38,10 @@ def create_engine(
     deferred transaction that reads and then writes cannot wait for the lock
     in WAL mode: SQLite fails it at once with SQLITE_BUSY, so writers take the
     lock up front.
+
+    On both, statement parameters are left out of errors (`hide_parameters`),
+    because errors are logged and parameters carry emails, password hashes
+    and prompt text.
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -46,7 +50,12 @@ def create_engine(
             # Short calls run on the event loop's thread; see sqlite_inline for why and which.
             inline["async_creator"] = partial(sqlite_inline.connect, database)
         engine = create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, **inline
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            hide_parameters=True,
+            **inline,
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
@@ -57,6 +66,7 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 
