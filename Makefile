@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # caches the wheel). The multimodal part is not needed and is left out.
 LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF"
 
-.PHONY: serve test install install-local install-dev migrate bench bench-tools bench-scale clean
+.PHONY: serve test install install-local install-dev migrate bench bench-tools bench-scale clean loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ serve: install-local
 
 test: install-dev
 	$(BIN)/pytest
+
+# Load without loss on SQLite and PostgreSQL (both on 127.0.0.1, with Redis on
+# 127.0.0.1:6379); bounded to 5000 requests and 45 s of load per database.
+loadtest: install-dev
+	$(BIN)/python -m loadtest
 
 migrate: $(BIN)/python
 	$(BIN)/promptlab migrate

@@ -1,0 +1,1 @@
+"""Load without loss: concurrent clients against `promptlab serve`, checked in the database."""
