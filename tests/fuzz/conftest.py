@@ -53,6 +53,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     operations = {label for _, label in examples}
     backends = sorted({backend for backend, _ in examples} | set(STATISTICS.stateful_steps))
+    # An operation without any input, such as GET /health, has only a few distinct requests.
+    below_target = sorted(
+        {label: count for (_, label), count in examples.items() if count < 100}.items()
+    )
     fewest = min(examples.values()) if examples else 0
     failed = [
         report
@@ -69,3 +73,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"(fewest for one operation on one backend: {fewest}), stateful steps: {steps or 'none'}, "
         f"5xx responses: {server_errors}, failed fuzz tests: {len(failed)}"
     )
+    if below_target:
+        listed = ", ".join(f"{label} ({count})" for label, count in below_target)
+        terminalreporter.write_line(f"schema fuzzing: under 100 examples: {listed}")
