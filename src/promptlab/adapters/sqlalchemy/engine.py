@@ -6,11 +6,12 @@ import logging
 from functools import partial
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Uuid, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from promptlab.adapters.sqlalchemy import sqlite_inline
+from promptlab.adapters.sqlalchemy import codecs, sqlite_inline
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,12 @@ def create_engine(
             pool_size=pool_size,
             max_overflow=max_overflow,
             hide_parameters=True,
+            json_serializer=codecs.json_dumps,
+            json_deserializer=codecs.json_loads,
             **inline,
         )
+        # Same column types and stored text; only reading UUIDs back is faster.
+        engine.dialect.colspecs = {**engine.dialect.colspecs, Uuid: codecs.HexUuid}
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
 
@@ -67,6 +72,8 @@ def create_engine(
         max_overflow=max_overflow,
         pool_pre_ping=True,
         hide_parameters=True,
+        json_serializer=codecs.json_dumps,
+        json_deserializer=codecs.json_loads,
     )
 
 
@@ -88,6 +95,19 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         if connection.get_execution_options().get(WRITE_TRANSACTION, False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            statement = "BEGIN IMMEDIATE"
         else:
-            connection.exec_driver_sql("BEGIN")
+            statement = "BEGIN"
+        # Straight to the driver's cursor: exec_driver_sql builds a whole
+        # execution context, a tenth of a one-query read, for a statement
+        # that returns nothing. Errors are wrapped as exec_driver_sql would.
+        dbapi = connection.dialect.loaded_dbapi
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        except dbapi.Error as error:
+            raise DBAPIError.instance(
+                statement, None, error, dbapi.Error, hide_parameters=True
+            ) from error
+        finally:
+            cursor.close()
