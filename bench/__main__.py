@@ -58,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--connections",
         type=int,
-        default=16,
-        help="concurrent connections for throughput runs (default 16)",
+        default=None,
+        help="concurrent connections: suite default 16 (throughput), scale default 1 "
+        "(latency without queueing)",
     )
     parser.add_argument(
         "--no-litellm",
@@ -117,11 +118,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             table(
-                ["scenario", "CPU us/request", "wall us/request", "failures", "note"],
+                [
+                    "scenario",
+                    "CPU us/request, best batch",
+                    "CPU us/request, median batch",
+                    "wall us/request",
+                    "failures",
+                    "note",
+                ],
                 [
                     [
                         row["scenario"],
                         row.get("cpu_us_per_request"),
+                        row.get("median_cpu_us_per_request"),
                         row.get("wall_us_per_request"),
                         row.get("failures"),
                         row.get("note", ""),
@@ -141,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             ScaleOptions(
                 databases=arguments.databases,
                 seconds=arguments.seconds,
-                connections=arguments.connections,
+                connections=arguments.connections or 1,
                 executions=arguments.executions,
                 prompts=arguments.prompts,
             )
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 databases=arguments.databases,
                 workers=arguments.workers,
                 seconds=arguments.seconds,
-                connections=arguments.connections,
+                connections=arguments.connections or 16,
                 litellm=not arguments.no_litellm,
             )
         )

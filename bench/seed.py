@@ -335,6 +335,15 @@ class BulkWriter:
         await self._engine.dispose()
 
 
+@attrs.define
+class SeedState:
+    """What a later stage needs to add rows to the same workspace (the scale mode)."""
+
+    timeline: Timeline
+    filler_sessions: list[dict[str, Any]]
+    filler_prompts: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]
+
+
 @attrs.frozen
 class SeedSize:
     """How much data to write besides the owner: the workspace the scenarios use, plus filler.
@@ -352,23 +361,23 @@ class SeedSize:
 
 
 async def seed_workspace(
-    url: str, owner: Owner, size: SeedSize
-) -> tuple[Workspace, dict[str, Any]]:
-    """Write the owner's project and the filler; return the workspace and the row counts."""
+    url: str, owner: Owner, size: SeedSize, *, copy: bool = False
+) -> tuple[Workspace, dict[str, Any], SeedState]:
+    """Write the owner's project and the filler; return the workspace, row counts and state."""
     started = time.perf_counter()
     writer = BulkWriter(url)
     timeline = Timeline(datetime.now(UTC) - timedelta(days=30))
     try:
-        workspace, counts = await _write(writer, owner, size, timeline)
+        workspace, counts, state = await _write(writer, owner, size, timeline, copy=copy)
     finally:
         await writer.close()
     counts["seconds"] = round(time.perf_counter() - started, 2)
-    return workspace, counts
+    return workspace, counts, state
 
 
 async def _write(
-    writer: BulkWriter, owner: Owner, size: SeedSize, timeline: Timeline
-) -> tuple[Workspace, dict[str, Any]]:
+    writer: BulkWriter, owner: Owner, size: SeedSize, timeline: Timeline, *, copy: bool
+) -> tuple[Workspace, dict[str, Any], SeedState]:
     tenant_users: list[dict[str, Any]] = []
     tenant_organizations: list[dict[str, Any]] = []
     tenant_memberships: list[dict[str, Any]] = []
@@ -415,7 +424,7 @@ async def _write(
     await writer.insert(prompt_sessions, session_rows)
 
     prompt_ids, filler_prompt_rows = await write_prompts(
-        writer, owner, size, timeline, project_id, session_id, filler_sessions
+        writer, owner, size, timeline, project_id, session_id, filler_sessions, copy=copy
     )
     execution_ids = await write_executions(
         writer,
@@ -427,6 +436,7 @@ async def _write(
         target_count=size.target_executions,
         filler_prompts=filler_prompt_rows,
         filler_count=size.filler_executions,
+        copy=copy,
     )
 
     workspace = Workspace(
@@ -444,7 +454,7 @@ async def _write(
         "prompts": size.target_prompts + size.filler_prompts,
         "executions": size.target_executions + size.filler_executions,
     }
-    return workspace, counts
+    return workspace, counts, SeedState(timeline, filler_sessions, filler_prompt_rows)
 
 
 async def write_prompts(

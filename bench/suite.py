@@ -154,7 +154,7 @@ def run_configuration(
     server = start_promptlab(database, workers, gateways.models_file, options.work_dir)
     try:
         owner = register_owner(server.base_url)
-        workspace, counts = asyncio.run(seed_workspace(database.url, owner, SeedSize()))
+        workspace, counts, _ = asyncio.run(seed_workspace(database.url, owner, SeedSize()))
         logger.info(
             "seeded %s in %.1f s: %s", database.backend, counts["seconds"], json.dumps(counts)
         )

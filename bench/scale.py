@@ -1,0 +1,378 @@
+"""`python -m bench scale`: list and detail latency at one thousand and at one million rows.
+
+Each database is seeded in two stages. The small stage holds 1,000 prompts
+and 1,000 execution logs; the large stage adds rows up to 100,000 prompts
+and 1,000,000 logs (bulk inserts: SQLAlchemy Core executemany on SQLite,
+COPY on PostgreSQL, each timed). The same requests are measured after each
+stage, and the query plans of the statements behind them are printed, taken
+from the repositories' own SQL with its real parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import attrs
+from sqlalchemy import event, func, select
+
+from bench import report
+from bench.databases import BenchDatabase, fresh_database
+from bench.gateways import models_toml
+from bench.seed import (
+    BulkWriter,
+    Owner,
+    SeedSize,
+    SeedState,
+    Workspace,
+    register_owner,
+    seed_workspace,
+    write_executions,
+    write_prompts,
+)
+from bench.suite import start_promptlab
+from bench.wrk import LoadResult, Request, run_wrk
+
+logger = logging.getLogger("bench")
+
+# The small stage: 10% of the prompts in the measured session and 10% of the
+# logs on the measured prompt; the large stage keeps those shares.
+SMALL = SeedSize(
+    tenants=20,
+    target_prompts=100,
+    target_executions=100,
+    filler_sessions=40,
+    filler_prompts=900,
+    filler_executions=900,
+)
+MAX_RATIO = 1.5
+
+
+@attrs.frozen
+class ScaleOptions:
+    databases: tuple[str, ...] = ("sqlite", "postgresql")
+    seconds: float = 5.0
+    connections: int = 1
+    executions: int = 1_000_000
+    prompts: int = 100_000
+    work_dir: Path = attrs.field(factory=lambda: Path(tempfile.mkdtemp(prefix="promptlab-scale-")))
+
+
+@attrs.frozen
+class Probe:
+    """One measured request and the repository call that issues its main statement."""
+
+    name: str
+    request: Request
+    plan_call: Any
+
+
+def _probes(
+    workspace: Workspace, token: str, owner: Owner, deep_cursor: str, execution_ids: list[uuid.UUID]
+) -> list[Probe]:
+    from promptlab.application.pagination import PageRequest, decode_cursor
+    from promptlab.application.ports.executions import ExecutionFilter
+
+    auth = (("Authorization", f"Bearer {token}"),)
+    first_page = PageRequest(limit=50)
+    deep_page = PageRequest(limit=50, after=decode_cursor(deep_cursor))
+    return [
+        Probe(
+            "list 50 prompts",
+            Request("GET", (workspace.prompts_path() + "?limit=50",), headers=auth),
+            lambda uow: uow.prompts.list_for_session(workspace.session_id, first_page),
+        ),
+        Probe(
+            "list 50 execution logs",
+            Request("GET", (workspace.executions_path() + "?limit=50",), headers=auth),
+            lambda uow: uow.executions.list_for_prompt(
+                workspace.prompt_id, ExecutionFilter(), first_page
+            ),
+        ),
+        Probe(
+            "list 50 execution logs, middle page",
+            Request(
+                "GET",
+                (workspace.executions_path() + f"?limit=50&cursor={deep_cursor}",),
+                headers=auth,
+            ),
+            lambda uow: uow.executions.list_for_prompt(
+                workspace.prompt_id, ExecutionFilter(), deep_page
+            ),
+        ),
+        Probe(
+            "prompt detail",
+            Request("GET", (workspace.prompt_path(),), headers=auth),
+            lambda uow: uow.prompts.get(workspace.session_id, workspace.prompt_id),
+        ),
+        Probe(
+            "execution log detail",
+            Request("GET", tuple(workspace.execution_path(e) for e in execution_ids), headers=auth),
+            lambda uow: uow.executions.get(workspace.prompt_id, execution_ids[0]),
+        ),
+        Probe(
+            "authorization (project grant)",
+            Request("GET", (workspace.project_path(),), headers=auth),
+            lambda uow: uow.projects.get_grant(workspace.project_id, owner.user_id),
+        ),
+    ]
+
+
+async def _middle_cursor(url: str, prompt_id: uuid.UUID) -> str:
+    """Return the cursor that starts a page halfway through the prompt's execution logs."""
+    from promptlab.adapters.sqlalchemy.engine import create_engine
+    from promptlab.adapters.sqlalchemy.tables import executions
+    from promptlab.application.pagination import Cursor, encode_cursor
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            count = (
+                await connection.execute(
+                    select(func.count()).where(executions.c.prompt_id == prompt_id)
+                )
+            ).scalar_one()
+            row = (
+                await connection.execute(
+                    select(executions.c.created_at, executions.c.id)
+                    .where(executions.c.prompt_id == prompt_id)
+                    .order_by(executions.c.created_at.desc(), executions.c.id.desc())
+                    .offset(count // 2)
+                    .limit(1)
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return encode_cursor(Cursor(created_at=row.created_at, id=row.id))
+
+
+async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
+    """Return each probe's query plan, from the exact SQL and parameters its repository sends.
+
+    A cursor hook runs EXPLAIN (SQLite: EXPLAIN QUERY PLAN) on the statement
+    just before the statement itself, on the same driver cursor.
+    """
+    from promptlab.adapters.sqlalchemy.engine import create_engine
+    from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWorkFactory
+
+    engine = create_engine(url)
+    is_sqlite = engine.dialect.name == "sqlite"
+    prefix = "EXPLAIN QUERY PLAN " if is_sqlite else "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS) "
+    captured: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def explain(connection, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith("SELECT"):
+            return
+        cursor.execute(prefix + statement, parameters)
+        rows = cursor.fetchall()
+        if is_sqlite:
+            lines = [f"{row[3]}" for row in rows]
+        else:
+            lines = [row[0] for row in rows]
+        captured.append(statement.strip() + "\n--\n" + "\n".join(lines))
+
+    plans: dict[str, str] = {}
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    try:
+        for probe in probes:
+            captured.clear()
+            async with factory(write=False) as uow:
+                await probe.plan_call(uow)
+            plans[probe.name] = captured[-1] if captured else "(no SELECT was sent)"
+    finally:
+        await engine.dispose()
+    return plans
+
+
+def _measure(base_url: str, probes: list[Probe], options: ScaleOptions) -> dict[str, LoadResult]:
+    results = {}
+    for probe in probes:
+        run_wrk(base_url, probe.request, connections=options.connections, seconds=1)
+        results[probe.name] = run_wrk(
+            base_url, probe.request, connections=options.connections, seconds=options.seconds
+        )
+        logger.info("%s: %s", probe.name, results[probe.name])
+    return results
+
+
+async def _grow(
+    url: str, owner: Owner, workspace: Workspace, state: SeedState, options: ScaleOptions
+) -> tuple[dict[str, float], list[uuid.UUID]]:
+    """Add rows up to the large stage's totals; return the timings and new log ids."""
+    writer = BulkWriter(url)
+    copy = writer.is_postgresql
+    add_prompts = options.prompts - (SMALL.target_prompts + SMALL.filler_prompts)
+    add_executions = options.executions - (SMALL.target_executions + SMALL.filler_executions)
+    timings: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        _, new_filler = await write_prompts(
+            writer,
+            owner,
+            SeedSize(
+                target_prompts=add_prompts // 10,
+                filler_prompts=add_prompts - add_prompts // 10,
+            ),
+            state.timeline,
+            workspace.project_id,
+            workspace.session_id,
+            state.filler_sessions,
+            copy=copy,
+        )
+        timings["prompts_seconds"] = round(time.perf_counter() - started, 1)
+
+        started = time.perf_counter()
+        execution_ids = await write_executions(
+            writer,
+            owner,
+            state.timeline,
+            project_id=workspace.project_id,
+            session_id=workspace.session_id,
+            prompt_id=workspace.prompt_id,
+            target_count=add_executions // 10,
+            filler_prompts=state.filler_prompts + new_filler,
+            filler_count=add_executions - add_executions // 10,
+            copy=copy,
+        )
+        timings["executions_seconds"] = round(time.perf_counter() - started, 1)
+
+        started = time.perf_counter()
+        if copy:
+            await writer.execute_text("ANALYZE")
+        timings["analyze_seconds"] = round(time.perf_counter() - started, 1)
+    finally:
+        await writer.close()
+    return timings, execution_ids
+
+
+def _run_database(options: ScaleOptions, database: BenchDatabase) -> dict[str, Any]:
+    models_file = options.work_dir / "models.toml"
+    models_file.write_text(models_toml("http://127.0.0.1:9"))
+    server = start_promptlab(database, 1, models_file, options.work_dir)
+    try:
+        owner = register_owner(server.base_url)
+        copy = database.backend == "postgresql"
+        workspace, counts, state = asyncio.run(
+            seed_workspace(database.url, owner, SMALL, copy=copy)
+        )
+        small_ids = list(workspace.execution_ids[:50])
+        cursor = asyncio.run(_middle_cursor(database.url, workspace.prompt_id))
+        probes = _probes(workspace, owner.access_token, owner, cursor, small_ids)
+        small = _measure(server.base_url, probes, options)
+
+        timings, new_ids = asyncio.run(_grow(database.url, owner, workspace, state, options))
+        logger.info("%s: grew to the large stage: %s", database.backend, timings)
+        spread = new_ids[:: max(1, len(new_ids) // 50)][:50]
+        cursor = asyncio.run(_middle_cursor(database.url, workspace.prompt_id))
+        probes = _probes(workspace, owner.access_token, owner, cursor, spread)
+        large = _measure(server.base_url, probes, options)
+        plans = asyncio.run(_query_plans(database.url, probes))
+    finally:
+        server.stop()
+    return {
+        "database": database.backend,
+        "small_counts": {k: v for k, v in counts.items() if k != "seconds"},
+        "large_counts": {"prompts": options.prompts, "executions": options.executions},
+        "timings": timings,
+        "small": {name: result.as_dict() for name, result in small.items()},
+        "large": {name: result.as_dict() for name, result in large.items()},
+        "plans": plans,
+    }
+
+
+def run_scale(options: ScaleOptions) -> dict[str, Any]:
+    started = time.monotonic()
+    results = []
+    for backend in options.databases:
+        with fresh_database(backend) as database:
+            results.append(_run_database(options, database))
+    return {
+        "machine": report.machine(),
+        "options": {
+            "databases": options.databases,
+            "seconds": options.seconds,
+            "connections": options.connections,
+            "prompts": options.prompts,
+            "executions": options.executions,
+        },
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+        "results": results,
+    }
+
+
+def scale_markdown(data: dict[str, Any]) -> str:
+    options = data["options"]
+    sections = [
+        "## Machine\n\n" + report.machine_markdown(data["machine"]),
+        (
+            f"Run time {data['elapsed_seconds']} s. Each figure is one wrk run of "
+            f"{options['seconds']} s with {options['connections']} connection(s), after a "
+            f"1 s warm-up. Small stage: 1,000 prompts and 1,000 execution logs; large stage: "
+            f"{options['prompts']:,} prompts and {options['executions']:,} logs."
+        ),
+    ]
+    seeding = [
+        [
+            result["database"],
+            result["timings"]["prompts_seconds"],
+            result["timings"]["executions_seconds"],
+            result["timings"]["analyze_seconds"],
+        ]
+        for result in data["results"]
+    ]
+    sections.append(
+        "## Bulk insert time (large stage)\n\n"
+        + report.table(
+            ["database", "prompts s", "execution logs s", "ANALYZE s"],
+            seeding,
+        )
+    )
+    rows = []
+    for result in data["results"]:
+        for name, small in result["small"].items():
+            large = result["large"][name]
+            ratio = round(large["p50_ms"] / small["p50_ms"], 2) if small["p50_ms"] else None
+            verdict = "n/a" if ratio is None else ("met" if ratio <= MAX_RATIO else "NOT met")
+            rows.append(
+                [
+                    result["database"],
+                    name,
+                    small["p50_ms"],
+                    small["p99_ms"],
+                    large["p50_ms"],
+                    large["p99_ms"],
+                    ratio,
+                    verdict,
+                    small["errors"] + large["errors"],
+                ]
+            )
+    sections.append(
+        "## Latency at one thousand and one million rows\n\n"
+        + report.table(
+            [
+                "database",
+                "request",
+                "1k p50 ms",
+                "1k p99 ms",
+                "1M p50 ms",
+                "1M p99 ms",
+                "p50 ratio",
+                f"ratio <= {MAX_RATIO}",
+                "errors",
+            ],
+            rows,
+        )
+    )
+    for result in data["results"]:
+        plan_text = "\n\n".join(
+            f"### {result['database']}: {name}\n\n```\n{plan}\n```"
+            for name, plan in result["plans"].items()
+        )
+        sections.append(f"## Query plans, {result['database']}, large stage\n\n" + plan_text)
+    return "\n\n".join(sections)
