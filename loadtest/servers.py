@@ -160,6 +160,7 @@ def server_environment(
         "PROMPTLAB_RATE_LIMIT_REGISTER": generous,
         "PROMPTLAB_RATE_LIMIT_REFRESH": generous,
         "PROMPTLAB_RATE_LIMIT_EXECUTE": generous,
+        "PROMPTLAB_RATE_LIMIT_EXECUTE_PER_CLIENT": generous,
         "PROMPTLAB_ARGON2_TIME_COST": "1",
         "PROMPTLAB_ARGON2_MEMORY_COST": "4096",
         "PROMPTLAB_ARGON2_PARALLELISM": "1",
@@ -194,6 +195,12 @@ class ServerProcess:
         self._ready_path = ready_path
         self._environment = {**os.environ, **(environment or {})}
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return self._process.pid
 
     def start(self) -> Self:
         with self.log_path.open("ab") as log:

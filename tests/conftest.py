@@ -35,6 +35,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "rate_limit_register": GENEROUS_LIMIT,
         "rate_limit_refresh": GENEROUS_LIMIT,
         "rate_limit_execute": GENEROUS_LIMIT,
+        "rate_limit_execute_per_client": GENEROUS_LIMIT,
     }
     values.update(overrides)
     return Settings.from_env({}, **values)

@@ -71,6 +71,9 @@ class Settings:
     rate_limit_register: RateLimitSetting = RateLimitSetting(5, 60)
     rate_limit_refresh: RateLimitSetting = RateLimitSetting(30, 60)
     rate_limit_execute: RateLimitSetting = RateLimitSetting(60, 60)
+    # Counted per client address, besides the per-user limit above, so that
+    # many accounts behind one client cannot multiply what one user may run.
+    rate_limit_execute_per_client: RateLimitSetting = RateLimitSetting(300, 60)
     rate_limits_enabled: bool = True
     # Database
     db_pool_size: int = 10
@@ -140,6 +143,7 @@ class Settings:
             "rate_limit_register": env.get("RATE_LIMIT_REGISTER", _rate, None),
             "rate_limit_refresh": env.get("RATE_LIMIT_REFRESH", _rate, None),
             "rate_limit_execute": env.get("RATE_LIMIT_EXECUTE", _rate, None),
+            "rate_limit_execute_per_client": env.get("RATE_LIMIT_EXECUTE_PER_CLIENT", _rate, None),
             "rate_limits_enabled": env.get("RATE_LIMITS_ENABLED", _bool, None),
             "db_pool_size": env.get("DB_POOL_SIZE", _positive_int, None),
             "db_max_overflow": env.get("DB_MAX_OVERFLOW", _non_negative_int, None),

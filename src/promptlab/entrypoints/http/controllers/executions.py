@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -24,10 +25,18 @@ from promptlab.application.executions.stream import (
     StreamUpdate,
 )
 from promptlab.application.ports.executions import ExecutionFilter
+from promptlab.application.ports.rate_limit import RateLimit
+from promptlab.application.rate_limits import enforce_rate_limit
 from promptlab.domain.accounts import User
 from promptlab.domain.executions import ExecutionStatus
 from promptlab.domain.parameters import GenerationParameters
-from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    RequestedPage,
+    client_address,
+    container_of,
+    use_case,
+)
 from promptlab.entrypoints.http.requests import StrictTextRequest
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
 from promptlab.entrypoints.http.schemas.executions import (
@@ -62,6 +71,25 @@ def _command(
         variables=dict(data.variables),
         parameters=data.parameters.to_domain() if data.parameters else GenerationParameters(),
         idempotency_key=idempotency_key,
+    )
+
+
+async def _limit_client(request: Request[Any, Any, Any], state: State) -> None:
+    """Count one execution against the client address's own limit.
+
+    The per-user limit is counted by the use case. This one bounds what many
+    accounts sending from one client address can run together.
+    """
+    container = container_of(state)
+    settings = container.settings()
+    if not settings.rate_limits_enabled:
+        return
+    setting = settings.rate_limit_execute_per_client
+    address = client_address(request, settings.trust_forwarded_for)
+    await enforce_rate_limit(
+        container.rate_limiter(),
+        RateLimit(requests=setting.requests, window_seconds=setting.window_seconds),
+        f"execute:address:{address}",
     )
 
 
@@ -103,6 +131,8 @@ class ExecutionController(Controller):
     )
     async def execute(
         self,
+        request: Request[Any, Any, Any],
+        state: State,
         current_user: CurrentUser,
         project_id: uuid.UUID,
         session_id: uuid.UUID,
@@ -121,6 +151,7 @@ class ExecutionController(Controller):
             ),
         ] = None,
     ) -> Response[ExecutionOut]:
+        await _limit_client(request, state)
         command = _command(data, current_user, project_id, session_id, prompt_id, idempotency_key)
         if stream:
             execution_stream = await stream_prompt_execution(command)
