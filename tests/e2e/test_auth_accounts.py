@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable
 
@@ -46,6 +47,32 @@ async def test_deactivated_user_refused(api: Api, uow_factory: SqlAlchemyUnitOfW
     assert refreshed.status_code == 401
     assert login.status_code == 401
     assert login.json()["detail"] == "The email or password is incorrect."
+
+
+async def test_refused_user_releases_connection(
+    uow_factory: SqlAlchemyUnitOfWorkFactory, settings_factory: Callable[..., Settings]
+) -> None:
+    app = create_app(settings_factory())
+    pool = app.state["container"].engine().pool
+    server = LiveServer(app).start()
+    client = Api(server.url)
+    account = client.register()
+    await deactivate(uow_factory, account)
+
+    # Without the garbage collector, a connection left checked out stays so,
+    # rather than being reclaimed at a moment the test cannot control.
+    gc.disable()
+    try:
+        # A route whose handler also takes a use case, which depends on the request's unit of work.
+        statuses = [client.get("/api/organizations/", as_=account).status_code for _ in range(3)]
+        checked_out = pool.checkedout()
+    finally:
+        gc.enable()
+        client.close()
+        server.stop()
+
+    assert statuses == [401, 401, 401]
+    assert checked_out == 0
 
 
 async def test_login_upgrades_password_hash(
