@@ -374,6 +374,27 @@ def test_refresh_limit_shared_by_workers(shared_server: Server) -> None:
     assert {reply.worker for reply in replies} == set(shared_server.workers)
 
 
+def test_refresh_limit_per_user_across_clients(shared_server: Server) -> None:
+    _, registered = register(shared_server)
+    first = shared_server.connect(new_client_address())
+    second = shared_server.connect(new_client_address())
+    connections = [first[0], second[0], first[1], second[1]]
+    refresh_token = registered["refresh"]
+
+    # Each client address stays within its own budget; only the user's runs out.
+    replies = []
+    for index in range(REFRESH_LIMIT + 3):
+        connection = connections[index % len(connections)]
+        reply = connection.send("POST", "/api/auth/token/refresh/", {"refresh": refresh_token})
+        if reply.status == 200:
+            refresh_token = reply.body["refresh"]
+        replies.append(reply)
+
+    allowed = [reply for reply in replies if reply.status == 200]
+    assert len(allowed) == REFRESH_LIMIT
+    assert_rejected_with_retry_after([reply for reply in replies if reply.status != 200])
+
+
 # Execute: per user and per client, across workers
 
 

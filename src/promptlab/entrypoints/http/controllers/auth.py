@@ -13,7 +13,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from promptlab.application.auth.login import LoginCommand, LoginUser
 from promptlab.application.auth.refresh import RefreshCommand, RefreshTokens
 from promptlab.application.auth.register import RegisterCommand, RegisterUser
+from promptlab.application.errors import AuthenticationError
 from promptlab.application.ports.rate_limit import RateLimit
+from promptlab.application.ports.security import TokenType
 from promptlab.application.rate_limits import enforce_rate_limit
 from promptlab.domain.accounts import email_key
 from promptlab.entrypoints.http.dependencies import (
@@ -54,6 +56,19 @@ async def _limit(request: Request[Any, Any, Any], state: State, name: str, *keys
 def _email_key(email: str) -> str:
     # The same key as the email's uniqueness key, so "A@x.com" and "a@X.com" share one budget.
     return "email:" + email_key(email.strip())
+
+
+def _refresh_user_keys(state: State, refresh: str) -> tuple[str, ...]:
+    """Return the user key of a refresh token whose signature and claims verify, else none.
+
+    Only a verified token names its user, so a forged one cannot spend
+    another user's budget; it still counts against its client address.
+    """
+    try:
+        claims = container_of(state).tokens().decode(refresh, TokenType.REFRESH)
+    except AuthenticationError:
+        return ()
+    return (f"user:{claims.user_id}",)
 
 
 class AuthController(Controller):
@@ -116,7 +131,7 @@ class AuthController(Controller):
         data: JSONBody[RefreshIn],
         refresh_tokens: NamedDependency[RefreshTokens],
     ) -> TokenPairOut:
-        await _limit(request, state, "refresh")
+        await _limit(request, state, "refresh", *_refresh_user_keys(state, data.refresh))
         pair = await refresh_tokens(RefreshCommand(refresh=data.refresh))
         return token_pair_out(pair)
 
