@@ -94,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def require_redis(url: str) -> None:
+    """Exit with instructions when Redis is unreachable, rather than fail every request with 503."""
+    import redis
+    from redis.exceptions import RedisError
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (RedisError, OSError) as error:
+        raise SystemExit(
+            f"loadtest: Redis is not reachable at {url} ({error}). Start it with "
+            "`redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes`, or pass "
+            "--redis-url none to keep the rate limit counters in each worker."
+        ) from error
+    finally:
+        client.close()
+
+
 def run_database(
     backend: str, arguments: argparse.Namespace, folder: Path, fake_port: int
 ) -> RunReport:
@@ -131,6 +149,9 @@ def run_database(
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+
+    if arguments.redis_url != "none":
+        require_redis(arguments.redis_url)
 
     reports = []
     with tempfile.TemporaryDirectory(prefix="promptlab-load-") as raw_folder:

@@ -45,8 +45,9 @@ def format_report(report: RunReport) -> str:
     requests = sum(results.statuses.values())
     seconds = results.elapsed_seconds
     rps = requests / seconds if seconds else 0.0
-    p50 = percentile(results.latencies_ms, 0.5)
-    p99 = percentile(results.latencies_ms, 0.99)
+    every_latency = [value for values in results.latencies_ms.values() for value in values]
+    p50 = percentile(every_latency, 0.5)
+    p99 = percentile(every_latency, 0.99)
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(results.statuses.items()))
     lines = [
         f"== {report.backend}: {report.workers} workers, {report.clients} clients ==",
@@ -62,6 +63,12 @@ def format_report(report: RunReport) -> str:
         f"{'unexpected responses':<24}{results.problem_count}",
     ]
     lines += [f"  {problem}" for problem in results.problems]
+    lines.append("latency by route (requests, p50 ms, p99 ms):")
+    for route, values in sorted(results.latencies_ms.items()):
+        lines.append(
+            f"  {route:<64}{len(values):>6}{percentile(values, 0.5):>9.1f}"
+            f"{percentile(values, 0.99):>9.1f}"
+        )
     lines.append("checks:")
     lines += [
         f"  {'PASS' if check.passed else 'FAIL'}  {check.name:<24}{check.detail}"

@@ -11,6 +11,7 @@ name carries the run's tag, so the checks can count rows by name.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -27,6 +28,12 @@ EXECUTIONS_PER_PROMPT = 2
 # One execution in this many goes to the unreachable provider and must end `failed`.
 UNREACHABLE_EVERY = 6
 MAX_REPORTED_PROBLEMS = 20
+_ID_IN_PATH = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def route_of(method: str, path: str) -> str:
+    """Return the request's route, with ids replaced by `{id}` and the query left out."""
+    return f"{method} {_ID_IN_PATH.sub('{id}', path.partition('?')[0])}"
 
 
 class BudgetExhausted(Exception):
@@ -69,7 +76,7 @@ class Results:
     """Everything one run observed: statuses, latencies, problems and acknowledged writes."""
 
     statuses: Counter[str] = attrs.Factory(Counter)
-    latencies_ms: list[float] = attrs.Factory(list)
+    latencies_ms: dict[str, list[float]] = attrs.Factory(dict)  # route -> latencies
     problems: list[str] = attrs.Factory(list)
     problem_count: int = 0
     journeys_started: int = 0
@@ -135,7 +142,8 @@ class Client:
             self._results.problem(f"{method} {path}: {type(error).__name__}: {error}")
             raise JourneyStopped from error
 
-        self._results.latencies_ms.append((time.perf_counter() - started) * 1000)
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._results.latencies_ms.setdefault(route_of(method, path), []).append(latency_ms)
         self._results.statuses[str(response.status_code)] += 1
         if response.status_code not in expected:
             self._results.problem(
