@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -60,15 +61,19 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         await self.rollback()
 
-    async def execute(self, statement: Executable) -> CursorResult[Any]:
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]:
         """Run one statement in the current transaction, translating outages to 503.
 
+        `parameters` fills the `bindparam`s of a statement built once at import
+        time, which hot paths use to skip building the statement per request.
         IntegrityError is re-raised unchanged: the repository that issued the
         statement knows which conflict it means.
         """
         connection = await self._acquire()
         try:
-            return await connection.execute(statement)
+            return await connection.execute(statement, parameters)
         except IntegrityError:
             raise
         except DBAPIError as error:

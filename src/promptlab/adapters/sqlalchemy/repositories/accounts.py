@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
@@ -25,6 +25,10 @@ def _user_from_row(row: Any) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+# Built once: every authenticated request loads its user.
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 
 
 class SqlUserRepository(SqlRepository):
@@ -46,7 +50,7 @@ class SqlUserRepository(SqlRepository):
             raise email_taken(user.email) from error
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        result = await self._uow.execute(select(users).where(users.c.id == user_id))
+        result = await self._uow.execute(_USER_BY_ID, {"user_id": user_id})
         row = result.first()
         return _user_from_row(row) if row else None
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, insert, select, tuple_, union, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    tuple_,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
@@ -99,10 +110,17 @@ def _filter_conditions(filters: ProjectFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# Built once: every request inside a project runs it, and building it per
+# call cost about as much as running it.
+_GRANT = _with_roles(bindparam("grant_user_id")).where(
+    projects.c.id == bindparam("grant_project_id")
+)
+
+
 class SqlProjectRepository(SqlRepository):
     async def get_grant(self, project_id: uuid.UUID, user_id: uuid.UUID) -> ProjectGrant | None:
-        statement = _with_roles(user_id).where(projects.c.id == project_id)
-        row = (await self._uow.execute(statement)).first()
+        parameters = {"grant_user_id": user_id, "grant_project_id": project_id}
+        row = (await self._uow.execute(_GRANT, parameters)).first()
         if row is None or (row.organization_role is None and row.collaborator_role is None):
             return None
         return _grant_from_row(row)

@@ -78,7 +78,8 @@ def prompt_out(prompt: Prompt) -> PromptOut:
         project=prompt.project_id,
         name=prompt.name,
         messages=[
-            MessageOut(role=message.role.value, content=message.content)  # type: ignore[arg-type]
+            # MessageRole is a StrEnum, so msgspec encodes the member as its text.
+            MessageOut(role=message.role, content=message.content)  # type: ignore[arg-type]
             for message in prompt.messages
         ],
         variables=list(prompt.variables),
