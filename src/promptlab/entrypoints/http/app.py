@@ -74,6 +74,10 @@ def create_app(
         # Every route reports NUL and lone surrogates in a JSON body as a 422 naming the field.
         request_class=StrictTextRequest,
         openapi_config=openapi_config(),
+        # Logging is configured once, by configure_logging. Litestar's default
+        # config would set the root logger back to INFO whatever
+        # PROMPTLAB_LOG_LEVEL says.
+        logging_config=None,
         debug=False,
     )
     complete_openapi(app)
