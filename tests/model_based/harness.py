@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import aclosing
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -42,6 +43,12 @@ from promptlab.application.executions.execute import ExecutePrompt
 from promptlab.application.executions.get_execution import GetExecution
 from promptlab.application.executions.list_executions import ListExecutions
 from promptlab.application.executions.policy import ExecutionPolicy
+from promptlab.application.executions.stream import (
+    ExecutionFinished,
+    ExecutionStream,
+    OutputDelta,
+    StreamPromptExecution,
+)
 from promptlab.application.organizations.add_member import AddMember
 from promptlab.application.organizations.change_member_role import ChangeMemberRole
 from promptlab.application.organizations.create_organization import CreateOrganization
@@ -53,7 +60,9 @@ from promptlab.application.ports.model_provider import (
     ProviderError,
     ProviderErrorCode,
     ProviderStatus,
+    StreamEnd,
     StreamEvent,
+    TextDelta,
 )
 from promptlab.application.projects.add_collaborator import AddCollaborator
 from promptlab.application.projects.archive_project import ArchiveProject
@@ -160,8 +169,15 @@ class ScriptedProvider:
             raise step
         return step
 
-    def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
-        raise AssertionError("the model-based test does not stream")
+    async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
+        """Stream the next step: its text word by word, then its end, or raise its error."""
+        self.calls += 1
+        step = self.steps.pop(0)
+        if isinstance(step, ProviderError):
+            raise step
+        for index, word in enumerate(step.text.split()):
+            yield TextDelta(word if index == 0 else f" {word}")
+        yield StreamEnd(finish_reason=step.finish_reason, usage=step.usage)
 
     async def aclose(self) -> None:
         pass
@@ -332,6 +348,44 @@ class Harness:
                 sleep=no_sleep,
             )
         )
+
+    def stream_prompt_execution(self, *, abandon: bool) -> UseCaseCall:
+        """Start a streamed execution and read its updates, as the HTTP edge does.
+
+        With `abandon`, the reader goes away after the first piece of output,
+        like a client that disconnects. Returns the log of the last update
+        read, and the output received.
+        """
+        start = self._in_unit_of_work(
+            lambda uow: StreamPromptExecution(
+                uow,
+                uow_factory=self.uow_factory,
+                catalog=self.catalog,
+                providers=self.registry,
+                clock=self.clock,
+                ids=self.ids,
+                policy=POLICY,
+                rate_limiter=InMemoryRateLimiter(),
+                rate_limit=None,
+                sleep=no_sleep,
+            )
+        )
+
+        async def call(command: Any) -> tuple[Any, str]:
+            stream: ExecutionStream = await start(command)
+            execution = stream.execution
+            output = ""
+            async with aclosing(stream.updates):  # type: ignore[type-var]
+                async for update in stream.updates:
+                    if isinstance(update, ExecutionFinished):
+                        execution = update.execution
+                    if isinstance(update, OutputDelta):
+                        output += update.text
+                        if abandon:
+                            break
+            return execution, output
+
+        return call
 
     def get_execution(self) -> UseCaseCall:
         return self._in_unit_of_work(lambda uow: GetExecution(uow), write=False)

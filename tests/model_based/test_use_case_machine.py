@@ -611,6 +611,67 @@ class UseCaseMachine(RuleBasedStateMachine):
         assert stored.status is expected
         self.model.executions[execution.id] = ModelExecution(execution.id, prompt.id, expected)
 
+    @precondition(lambda self: self.model.prompts and len(self.model.executions) < MAX_EXECUTIONS)
+    @rule(
+        data=st.data(),
+        succeeds=st.booleans(),
+        abandon=st.booleans(),
+        omit_variables=st.booleans(),
+    )
+    def stream_execution(
+        self, data: st.DataObject, succeeds: bool, abandon: bool, omit_variables: bool
+    ) -> None:
+        prompt = self.model.prompts[self.pick(data, self.model.prompts, "prompt")]
+        actor = self.project_insider(data, prompt.project_id)
+        outcome = self.model.execute_outcome(actor.id, prompt.id, omit_variables=omit_variables)
+        variables = {} if omit_variables or not prompt.has_variable else {"word": "hi"}
+        provider = self.harness.registry.provider
+        provider.load(ProviderScript.SUCCEED if succeeds else ProviderScript.FAIL)
+        streamed = self.expect(
+            "stream_execution",
+            outcome,
+            self.harness.stream_prompt_execution(abandon=abandon)(
+                ExecutePromptCommand(
+                    user=actor,
+                    project_id=prompt.project_id,
+                    session_id=prompt.session_id,
+                    prompt_id=prompt.id,
+                    model=MODEL,
+                    variables=variables,
+                )
+            ),
+        )
+        if outcome is not None:
+            assert provider.calls == 0
+            return
+
+        assert streamed is not None
+        execution, output = streamed
+        if not succeeds:
+            expected = ExecutionStatus.FAILED
+        elif abandon:
+            expected = ExecutionStatus.CANCELLED
+        else:
+            expected = ExecutionStatus.SUCCEEDED
+        stored = self.run(
+            self.harness.get_execution()(
+                GetExecutionQuery(
+                    user=actor,
+                    project_id=prompt.project_id,
+                    session_id=prompt.session_id,
+                    prompt_id=prompt.id,
+                    execution_id=execution.id,
+                )
+            )
+        )
+        assert stored.status is expected
+        assert stored.output == (output or None)
+        # An abandoned stream ends before its last update, so only the stored
+        # log shows its outcome; the others end with the final log.
+        if expected is not ExecutionStatus.CANCELLED:
+            assert execution.status is expected
+        self.model.executions[execution.id] = ModelExecution(execution.id, prompt.id, expected)
+
     # Reads that a step may aim at the wrong parent
 
     @precondition(lambda self: self.model.projects)
@@ -909,6 +970,7 @@ RULES = {
     "remove_collaborator",
     "remove_member",
     "set_session_status",
+    "stream_execution",
     "update_collaborator",
     "update_project",
 }
