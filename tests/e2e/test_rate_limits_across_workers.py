@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 import pytest
+import redis
+from redis.exceptions import RedisError
 
 from loadtest.servers import ServerProcess, free_port, promptlab_server
 from tests.fakes import FakeProviderServer
@@ -219,6 +221,17 @@ def start_server(
 @pytest.fixture(scope="module")
 def shared_server(start_server: Callable[..., Server]) -> Server:
     """Two workers counting in Redis."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (RedisError, OSError) as error:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({error}). Start it with "
+            "`redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes`, "
+            "or point PROMPTLAB_TEST_REDIS_URL at a running server. CI starts one in .ci/run."
+        )
+    finally:
+        client.close()
     return start_server(workers=2, redis=True)
 
 
