@@ -56,6 +56,14 @@ max_output_tokens = 1000
 """
 
 
+def wait_for_provider_call(server: FakeProviderServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.requests:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the provider received no request within {timeout} s")
+        time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -231,6 +239,9 @@ def test_killed_worker_leaves_interrupted_log(
                 running = wait_for_status(
                     api, owner, prompt_path + "/executions/", {"running", "succeeded", "failed"}, 30
                 )
+                # The log is committed as running before the provider is called, so
+                # wait for the call itself: the kill must land while it is in flight.
+                wait_for_provider_call(fake_server, 30)
                 kill_group(first)
                 caller.join(30)
 
