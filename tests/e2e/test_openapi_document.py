@@ -18,12 +18,12 @@ from tests.conftest import make_settings
 from tests.support.api import Api
 
 PUBLIC_OPERATIONS = {
-    ("get", "/health"),
-    ("post", "/api/auth/register"),
-    ("post", "/api/auth/login"),
-    ("post", "/api/auth/token/refresh"),
+    ("get", "/health/"),
+    ("post", "/api/auth/register/"),
+    ("post", "/api/auth/login/"),
+    ("post", "/api/auth/token/refresh/"),
 }
-EXECUTE = "/api/projects/{project_id}/sessions/{session_id}/prompts/{prompt_id}/execute"
+EXECUTE = "/api/projects/{project_id}/sessions/{session_id}/prompts/{prompt_id}/execute/"
 PROBLEM_REFERENCE = {"$ref": "#/components/schemas/Problem"}
 
 
@@ -110,13 +110,13 @@ def test_execute_documents_the_event_stream(document: dict[str, Any]) -> None:
 def test_created_objects_link_to_their_operations(document: dict[str, Any]) -> None:
     paths = document["paths"]
     operation_ids = {operation["operationId"] for _, _, operation in operations(document)}
-    project_links = paths["/api/projects"]["post"]["responses"]["201"]["links"]
+    project_links = paths["/api/projects/"]["post"]["responses"]["201"]["links"]
     execution_links = paths[EXECUTE]["post"]["responses"]["201"]["links"]
 
     assert project_links["GetProject"]["parameters"] == {"project_id": "$response.body#/id"}
     assert (
         project_links["GetProject"]["operationId"]
-        == (paths["/api/projects/{project_id}"]["get"]["operationId"])
+        == (paths["/api/projects/{project_id}/"]["get"]["operationId"])
     )
     assert execution_links["GetExecution"]["parameters"]["execution_id"] == "$response.body#/id"
     for _, _, operation in operations(document):
@@ -133,3 +133,9 @@ def test_anonymous_list_is_unauthorized_first(api: Api, query: dict[str, str]) -
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_paths_end_with_a_slash(document: dict[str, Any]) -> None:
+    unslashed = [path for path in document["paths"] if not path.endswith("/")]
+
+    assert unslashed == []

@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.di import Dependency as NamedMarker
-from litestar.params import SkipValidationMarker
+from litestar.params import QueryParameter, SkipValidationMarker
 
 from promptlab.application.errors import AuthenticationError
 from promptlab.application.pagination import PageRequest, build_page_request
@@ -57,8 +57,18 @@ async def provide_current_user(
     return await authenticate(token.strip())
 
 
+PageLimit = Annotated[
+    int | None,
+    QueryParameter(description="Items per page: 1 to the server's maximum (200 by default)."),
+]
+PageCursor = Annotated[
+    str | None,
+    QueryParameter(description="The `next` value of the previous page; omit for the first page."),
+]
+
+
 def provide_page(
-    state: State, current_user: CurrentUser, limit: int | None = None, cursor: str | None = None
+    state: State, current_user: CurrentUser, limit: PageLimit = None, cursor: PageCursor = None
 ) -> PageRequest:
     # Every list requires a token, and taking the user here makes Litestar authenticate
     # first, so an anonymous request with an invalid `limit` or `cursor` gets 401, not 422.

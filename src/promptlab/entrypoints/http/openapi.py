@@ -232,6 +232,20 @@ def complete_openapi(app: Litestar) -> None:
             continue
         operation = operations[source][0]
         _add_links(operation, links, operations)
+    _publish_trailing_slashes(document)
+
+
+def _publish_trailing_slashes(document: Any) -> None:
+    """Publish every path with its trailing slash, as the API is specified and documented.
+
+    Litestar stores routes without the slash and serves both forms, so
+    clients generated from the document call the canonical form.
+    """
+    if document.paths:
+        document.paths = {
+            (path if path.endswith("/") else path + "/"): item
+            for path, item in document.paths.items()
+        }
 
 
 def _operations(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from promptlab.application.executions.execute import ExecutePrompt
@@ -134,19 +134,19 @@ class ExecutionController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
-        session_id: uuid.UUID,
-        prompt_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
+        session_id: FromPath[uuid.UUID],
+        prompt_id: FromPath[uuid.UUID],
         data: JSONBody[ExecuteIn],
         execute_prompt: NamedDependency[ExecutePrompt],
         stream_prompt_execution: NamedDependency[StreamPromptExecution],
         stream: Annotated[
-            bool, Parameter(description="Respond with server-sent events as output arrives.")
+            bool, QueryParameter(description="Respond with server-sent events as output arrives.")
         ] = False,
         idempotency_key: Annotated[
             str | None,
-            Parameter(
-                header="Idempotency-Key",
+            HeaderParameter(
+                name="Idempotency-Key",
                 description="Up to 255 printable ASCII characters, unique per request you mean.",
             ),
         ] = None,
@@ -171,15 +171,17 @@ class ExecutionController(Controller):
     async def list_executions(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
-        session_id: uuid.UUID,
-        prompt_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
+        session_id: FromPath[uuid.UUID],
+        prompt_id: FromPath[uuid.UUID],
         page: RequestedPage,
         list_executions: NamedDependency[ListExecutions],
         status: Annotated[
-            StatusName | None, Parameter(description="Only logs in this status.")
+            StatusName | None, QueryParameter(description="Only logs in this status.")
         ] = None,
-        model: Annotated[str | None, Parameter(description="Only logs of this model id.")] = None,
+        model: Annotated[
+            str | None, QueryParameter(description="Only logs of this model id.")
+        ] = None,
     ) -> PageOut[ExecutionOut]:
         result = await list_executions(
             ListExecutionsQuery(
@@ -203,10 +205,10 @@ class ExecutionController(Controller):
     async def get_execution(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
-        session_id: uuid.UUID,
-        prompt_id: uuid.UUID,
-        execution_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
+        session_id: FromPath[uuid.UUID],
+        prompt_id: FromPath[uuid.UUID],
+        execution_id: FromPath[uuid.UUID],
         get_execution: NamedDependency[GetExecution],
     ) -> ExecutionOut:
         execution = await get_execution(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from promptlab.application.projects.add_collaborator import (
@@ -68,14 +68,14 @@ class ProjectController(Controller):
         page: RequestedPage,
         list_projects: NamedDependency[ListProjects],
         organization: Annotated[
-            uuid.UUID | None, Parameter(description="Only projects of this organization.")
+            uuid.UUID | None, QueryParameter(description="Only projects of this organization.")
         ] = None,
         archived: Annotated[
-            bool, Parameter(description="List archived projects instead of active ones.")
+            bool, QueryParameter(description="List archived projects instead of active ones.")
         ] = False,
         search: Annotated[
             str | None,
-            Parameter(description="Case-insensitive substring of the project name."),
+            QueryParameter(description="Case-insensitive substring of the project name."),
         ] = None,
     ) -> PageOut[ProjectOut]:
         result = await list_projects(
@@ -119,7 +119,7 @@ class ProjectController(Controller):
     async def get_project(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
         get_project: NamedDependency[GetProject],
     ) -> ProjectOut:
         view = await get_project(GetProjectCommand(user=current_user, project_id=project_id))
@@ -133,7 +133,7 @@ class ProjectController(Controller):
     async def update_project(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
         data: JSONBody[ProjectUpdateIn],
         update_project: NamedDependency[UpdateProject],
     ) -> ProjectOut:
@@ -157,7 +157,7 @@ class ProjectController(Controller):
     async def archive_project(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
         archive_project: NamedDependency[ArchiveProject],
     ) -> None:
         await archive_project(ArchiveProjectCommand(user=current_user, project_id=project_id))
@@ -170,7 +170,7 @@ class ProjectController(Controller):
     async def list_collaborators(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
         page: RequestedPage,
         list_collaborators: NamedDependency[ListCollaborators],
     ) -> PageOut[CollaboratorOut]:
@@ -188,7 +188,7 @@ class ProjectController(Controller):
     async def add_collaborator(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
         data: JSONBody[CollaboratorCreateIn],
         add_collaborator: NamedDependency[AddCollaborator],
     ) -> CollaboratorOut:
@@ -207,8 +207,8 @@ class ProjectController(Controller):
     async def update_collaborator(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
-        user_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
+        user_id: FromPath[uuid.UUID],
         data: JSONBody[CollaboratorUpdateIn],
         update_collaborator: NamedDependency[UpdateCollaborator],
     ) -> CollaboratorOut:
@@ -231,8 +231,8 @@ class ProjectController(Controller):
     async def remove_collaborator(
         self,
         current_user: CurrentUser,
-        project_id: uuid.UUID,
-        user_id: uuid.UUID,
+        project_id: FromPath[uuid.UUID],
+        user_id: FromPath[uuid.UUID],
         remove_collaborator: NamedDependency[RemoveCollaborator],
     ) -> None:
         await remove_collaborator(
