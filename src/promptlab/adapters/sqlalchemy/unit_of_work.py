@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -25,6 +26,9 @@ from promptlab.adapters.sqlalchemy.repositories.prompts import (
     SqlSessionRepository,
 )
 
+# Matches the default SQLite busy timeout (PROMPTLAB_SQLITE_BUSY_TIMEOUT_MS).
+DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
+
 
 class SqlAlchemyUnitOfWork:
     """Repositories sharing one transaction.
@@ -32,11 +36,25 @@ class SqlAlchemyUnitOfWork:
     The connection is taken from the pool at the first statement and given
     back at commit or rollback, so a use case that waits on a model provider
     between two commits holds no connection while it waits.
+
+    With a `write_lock` (SQLite), a write transaction holds that lock from
+    its first statement to its commit or rollback; see
+    SqlAlchemyUnitOfWorkFactory for why.
     """
 
-    def __init__(self, engine: AsyncEngine, *, write: bool = True) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write: bool = True,
+        write_lock: asyncio.Lock | None = None,
+        write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self._engine = engine
         self._write = write
+        self._write_lock = write_lock if write else None
+        self._write_lock_timeout = write_lock_timeout
+        self._holds_write_lock = False
         self._connection: AsyncConnection | None = None
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
@@ -113,25 +131,35 @@ class SqlAlchemyUnitOfWork:
     async def _acquire(self) -> AsyncConnection:
         if self._connection is not None:
             return self._connection
+        await self._take_write_lock()
         try:
             connection = await self._engine.connect()
             if self._write:
                 await connection.execution_options(**{WRITE_TRANSACTION: True})
         except DBAPIError as error:
+            self._give_back_write_lock()
             raise unavailable(error) from error
         except (OSError, ConnectionError, TimeoutError) as error:
+            self._give_back_write_lock()
             raise unavailable(error) from error
+        except BaseException:
+            self._give_back_write_lock()
+            raise
         self._connection = connection
         return connection
 
     async def _release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        try:
+            if connection is not None:
+                await connection.close()
+        finally:
+            self._give_back_write_lock()
 
     async def _discard(self) -> None:
         """Drop a connection that failed, without letting a second failure mask the first."""
         connection, self._connection = self._connection, None
+        self._give_back_write_lock()
         if connection is None:
             return
         try:
@@ -140,10 +168,48 @@ class SqlAlchemyUnitOfWork:
         except Exception:  # noqa: BLE001 - the original error is already being raised
             pass
 
+    async def _take_write_lock(self) -> None:
+        if self._write_lock is None:
+            return
+        try:
+            await asyncio.wait_for(self._write_lock.acquire(), self._write_lock_timeout)
+        except TimeoutError as error:
+            # What SQLite's busy timeout would have raised after the same wait.
+            raise unavailable(error) from error
+        self._holds_write_lock = True
+
+    def _give_back_write_lock(self) -> None:
+        if self._holds_write_lock:
+            self._holds_write_lock = False
+            assert self._write_lock is not None
+            self._write_lock.release()
+
 
 class SqlAlchemyUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Units of work on one engine.
+
+    On SQLite, write transactions of this process take turns on an asyncio
+    lock before `BEGIN IMMEDIATE`. SQLite's own busy handler makes a waiting
+    writer sleep and poll with growing pauses (up to 100 ms each), so under
+    concurrent writes most of the wait was sleep after the lock was already
+    free. The lock hands over at once, in arrival order. Writers in other
+    processes still meet at the busy handler, one per process at most.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
+    ) -> None:
         self._engine = engine
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_lock_timeout = write_lock_timeout
 
     def __call__(self, *, write: bool = True) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._engine, write=write)
+        return SqlAlchemyUnitOfWork(
+            self._engine,
+            write=write,
+            write_lock=self._write_lock,
+            write_lock_timeout=self._write_lock_timeout,
+        )

@@ -1,0 +1,79 @@
+"""SQLite write transactions of one process take turns on the unit of work's lock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from promptlab.adapters.sqlalchemy.engine import create_engine
+from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from promptlab.application.errors import ServiceUnavailableError
+
+SELECT_ONE = text("SELECT 1")
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    yield engine
+    await engine.dispose()
+
+
+async def test_second_writer_waits_for_commit(sqlite_engine: AsyncEngine) -> None:
+    factory = SqlAlchemyUnitOfWorkFactory(sqlite_engine)
+    order: list[str] = []
+
+    async def second_writer() -> None:
+        async with factory(write=True) as uow:
+            await uow.execute(SELECT_ONE)
+            order.append("second began")
+
+    async with factory(write=True) as first:
+        await first.execute(SELECT_ONE)
+        waiting = asyncio.create_task(second_writer())
+        await asyncio.sleep(0.05)
+        order.append("first commits")
+        await first.commit()
+    await asyncio.wait_for(waiting, timeout=5)
+
+    assert order == ["first commits", "second began"]
+
+
+async def test_readers_do_not_wait_for_writer(sqlite_engine: AsyncEngine) -> None:
+    factory = SqlAlchemyUnitOfWorkFactory(sqlite_engine)
+
+    async with factory(write=True) as writer:
+        await writer.execute(SELECT_ONE)
+        async with factory(write=False) as reader:
+            result = await asyncio.wait_for(reader.execute(SELECT_ONE), timeout=5)
+            value = result.scalar_one()
+
+    assert value == 1
+
+
+async def test_writer_times_out_as_unavailable(sqlite_engine: AsyncEngine) -> None:
+    factory = SqlAlchemyUnitOfWorkFactory(sqlite_engine, write_lock_timeout=0.05)
+
+    async with factory(write=True) as first:
+        await first.execute(SELECT_ONE)
+        async with factory(write=True) as second:
+            # Far below SQLite's own busy timeout, so only the lock can raise in time.
+            with pytest.raises(ServiceUnavailableError):
+                await asyncio.wait_for(second.execute(SELECT_ONE), timeout=5)
+
+
+async def test_lock_is_free_after_rollback(sqlite_engine: AsyncEngine) -> None:
+    factory = SqlAlchemyUnitOfWorkFactory(sqlite_engine, write_lock_timeout=0.5)
+
+    async with factory(write=True) as first:
+        await first.execute(SELECT_ONE)
+    async with factory(write=True) as second:
+        result = await second.execute(SELECT_ONE)
+        value = result.scalar_one()
+
+    assert value == 1
