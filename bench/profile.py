@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -30,7 +30,6 @@ from bench.gateways import Gateways, provider_environment
 from bench.scenarios import Scenario, standard_scenarios
 from bench.seed import Owner, SeedSize, seed_workspace
 from bench.wrk import Request
-
 
 BATCH_REQUESTS = 100
 

@@ -105,7 +105,17 @@ def machine() -> dict[str, Any]:
         if _command_output("wrk", "--version")
         else "unknown",
         "libraries": versions,
+        "load_average": load_average(),
     }
+
+
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages: above the core count, other programs
+    competed with the benchmark for the processors."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _sqlite_version() -> str:
@@ -125,6 +135,10 @@ def machine_markdown(facts: dict[str, Any]) -> str:
                 f"SQLite {facts['sqlite']}, {facts['postgresql']}"
             ),
             f"- Load generator: {facts['wrk']}",
+            (
+                f"- Load average (1, 5, 15 min) at the start: {facts['load_average']}, "
+                f"at the end: {facts.get('load_average_end', 'unknown')}"
+            ),
             f"- Libraries: {libraries}",
         ]
     )

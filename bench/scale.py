@@ -288,12 +288,13 @@ def _run_database(options: ScaleOptions, database: BenchDatabase) -> dict[str, A
 
 def run_scale(options: ScaleOptions) -> dict[str, Any]:
     started = time.monotonic()
+    machine = report.machine()
     results = []
     for backend in options.databases:
         with fresh_database(backend) as database:
             results.append(_run_database(options, database))
     return {
-        "machine": report.machine(),
+        "machine": {**machine, "load_average_end": report.load_average()},
         "options": {
             "databases": options.databases,
             "seconds": options.seconds,

@@ -294,6 +294,7 @@ def _synthetic_page() -> bytes:
 def run_suite(options: SuiteOptions) -> dict[str, Any]:
     """Run every configuration; return the raw results (also saved under bench/results/)."""
     started = time.monotonic()
+    machine = report.machine()
     measurements: list[Measurement] = []
     overhead: list[Measurement] = []
     with Gateways(options.work_dir, litellm=options.litellm) as gateways:
@@ -309,7 +310,7 @@ def run_suite(options: SuiteOptions) -> dict[str, Any]:
         overhead.extend(gateways.measure(options, measure))
     elapsed = time.monotonic() - started
     return {
-        "machine": report.machine(),
+        "machine": {**machine, "load_average_end": report.load_average()},
         "options": {
             "databases": options.databases,
             "workers": options.workers,
