@@ -115,7 +115,14 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidV7Generator)
 
     engine = providers.Singleton(_engine, settings)
-    uow_factory = providers.Singleton(SqlAlchemyUnitOfWorkFactory, engine)
+    uow_factory = providers.Singleton(
+        SqlAlchemyUnitOfWorkFactory,
+        engine,
+        # SQLite writers wait for each other this long, as SQLite's busy timeout.
+        write_lock_timeout=providers.Callable(
+            lambda milliseconds: milliseconds / 1000, settings.provided.sqlite_busy_timeout_ms
+        ),
+    )
 
     hasher = providers.Singleton(
         Argon2PasswordHasher,
