@@ -62,7 +62,7 @@ def _refresh_user_keys(state: State, refresh: str) -> tuple[str, ...]:
     """Return the user key of a refresh token whose signature and claims verify, else none.
 
     Only a verified token names its user, so a forged one cannot spend
-    another user's budget; it still counts against its client address.
+    another user's budget. It still counts against its client address.
     """
     try:
         claims = container_of(state).tokens().decode(refresh, TokenType.REFRESH)
