@@ -810,3 +810,42 @@ async def test_list_filters_and_pages(
     assert second_page["next"] is None
     assert [log["id"] for log in only_failed["results"]] == [failed["id"]]
     assert [log["id"] for log in only_claude["results"]] == [succeeded[1]["id"]]
+
+
+@pytest.mark.parametrize("model", ["fake-gpt", "fake-claude"])
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+async def test_unstorable_output_is_recorded_cleaned(
+    client: Api,
+    setup: PromptSetup,
+    fake_server: FakeProviderServer,  # noqa: F811
+    engine: AsyncEngine,
+    model: str,
+    stream: bool,
+) -> None:
+    # A NUL cannot be stored in PostgreSQL text and a lone surrogate cannot be
+    # encoded for SQLite; a count beyond 32 bits fits neither integer column.
+    fake_server.enqueue(Behavior.reply("a\x00b", "c\ud800d"))
+    fake_server.enqueue(Behavior.with_usage({"completion_tokens": 10**30, "output_tokens": 10**30}))
+
+    if stream:
+        with client.http.stream(
+            "POST",
+            f"{setup.prompt_path}/execute/?stream=true",
+            headers=setup.owner.headers,
+            json={"model": model, "variables": VARIABLES},
+        ) as response:
+            assert response.status_code == 201
+            events = read_events(response)
+        log = events[-1][1]
+    else:
+        response = execute(client, setup, model=model)
+        assert response.status_code == 201
+        log = response.json()
+    huge_usage = execute(client, setup, model=model).json()
+
+    assert log["status"] == "succeeded"
+    assert log["output"] == "a\ufffdb c\ufffdd"
+    assert huge_usage["status"] == "succeeded"
+    assert huge_usage["usage"]["output_tokens"] is None
+    assert huge_usage["cost"] is None
+    assert await count_logs(engine, setup.prompt_id) == 2

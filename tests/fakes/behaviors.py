@@ -25,6 +25,7 @@ class BehaviorKind(enum.Enum):
     STALL_STREAM = "stall_stream"
     STREAM_ERROR = "stream_error"
     NO_REQUEST_ID = "no_request_id"
+    REPLY = "reply"
 
 
 @attrs.frozen
@@ -42,6 +43,7 @@ class Behavior:
     after_deltas: int = 0
     error_type: str | None = None
     usage: dict[str, int] | None = None
+    words: tuple[str, ...] = ()
 
     @classmethod
     def hang(cls, seconds: float = DEFAULT_HANG_SECONDS) -> Behavior:
@@ -93,6 +95,11 @@ class Behavior:
     def with_usage(cls, usage: dict[str, int]) -> Behavior:
         """Respond normally with these usage fields merged into the provider's usage object."""
         return cls(BehaviorKind.USAGE, usage=dict(usage))
+
+    @classmethod
+    def reply(cls, *words: str) -> Behavior:
+        """Respond normally, but with these words as the output (joined by spaces)."""
+        return cls(BehaviorKind.REPLY, words=words)
 
     @classmethod
     def without_request_id(cls) -> Behavior:

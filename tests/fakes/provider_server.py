@@ -198,10 +198,13 @@ class FakeProviderApp:
             return
 
         model = payload["model"]
-        answer = _answer(
-            payload["messages"],
-            payload.get("max_completion_tokens") or payload.get("max_tokens"),
-            payload.get("stop"),
+        answer = _scripted(
+            _answer(
+                payload["messages"],
+                payload.get("max_completion_tokens") or payload.get("max_tokens"),
+                payload.get("stop"),
+            ),
+            behavior,
         )
         usage: dict[str, Any] = {
             "prompt_tokens": answer.input_tokens,
@@ -361,7 +364,9 @@ class FakeProviderApp:
         messages = list(payload["messages"])
         if isinstance(payload.get("system"), str):
             messages.insert(0, {"role": "system", "content": payload["system"]})
-        answer = _answer(messages, payload["max_tokens"], payload.get("stop_sequences"))
+        answer = _scripted(
+            _answer(messages, payload["max_tokens"], payload.get("stop_sequences")), behavior
+        )
         usage: dict[str, Any] = {
             "input_tokens": answer.input_tokens,
             "cache_creation_input_tokens": 0,
@@ -631,6 +636,13 @@ def _answer(messages: list[dict[str, Any]], max_tokens: int | None, stop: Any) -
     return _Answer(
         words=words, input_tokens=input_tokens, truncated=truncated, stop_sequence=found_stop
     )
+
+
+def _scripted(answer: _Answer, behavior: Behavior | None) -> _Answer:
+    """Replace the echo with the words a `Behavior.reply` scripted."""
+    if behavior is None or behavior.kind != BehaviorKind.REPLY:
+        return answer
+    return attrs.evolve(answer, words=list(behavior.words), truncated=False, stop_sequence=None)
 
 
 def _content_text(message: dict[str, Any] | None) -> str:

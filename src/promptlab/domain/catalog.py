@@ -9,6 +9,10 @@ import attrs
 
 ONE_MILLION = Decimal(1_000_000)
 
+# Token counts are stored as 32-bit integers. A provider that reports a count
+# outside this range reports nonsense, so the count is treated as unknown.
+MAX_TOKEN_COUNT = 2**31 - 1
+
 
 class ProviderKind(enum.StrEnum):
     """The wire protocol a provider speaks."""
@@ -41,14 +45,23 @@ class Prices:
     cached_input_per_million: Decimal | None = None
 
 
+def _token_count(value: int | None) -> int | None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_TOKEN_COUNT else None
+
+
 @attrs.frozen
 class Usage:
-    """Token counts as reported by a provider. None means the provider did not report it."""
+    """Token counts as reported by a provider. None means the provider did not report it.
 
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
-    cached_input_tokens: int | None = None
+    A count that is negative or above MAX_TOKEN_COUNT becomes None.
+    """
+
+    input_tokens: int | None = attrs.field(default=None, converter=_token_count)
+    output_tokens: int | None = attrs.field(default=None, converter=_token_count)
+    total_tokens: int | None = attrs.field(default=None, converter=_token_count)
+    cached_input_tokens: int | None = attrs.field(default=None, converter=_token_count)
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ import attrs
 from promptlab.domain.catalog import Usage
 from promptlab.domain.messages import Message
 from promptlab.domain.parameters import GenerationParameters
+from promptlab.domain.text import storable_text
 
 
 class ExecutionStatus(enum.StrEnum):
@@ -26,17 +27,36 @@ FINAL_STATUSES = frozenset(
     {ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
 )
 
+# Column sizes of the stored log.
+MAX_FINISH_REASON_LENGTH = 64
+MAX_PROVIDER_REQUEST_ID_LENGTH = 200
+
 # Error code of a log that was still running past its deadline, so the process
 # that ran it must have stopped (a crash, a restart or a lost connection).
 INTERRUPTED = "interrupted"
 
 
+def _storable_message(value: str) -> str:
+    return storable_text(value) or ""
+
+
+def _storable_finish_reason(value: str | None) -> str | None:
+    return storable_text(value, max_length=MAX_FINISH_REASON_LENGTH)
+
+
+def _storable_request_id(value: str | None) -> str | None:
+    return storable_text(value, max_length=MAX_PROVIDER_REQUEST_ID_LENGTH)
+
+
 @attrs.frozen
 class ExecutionError:
-    """Why an execution failed: a stable code, a plain message and the provider's HTTP status."""
+    """Why an execution failed: a stable code, a plain message and the provider's HTTP status.
+
+    The message may quote the provider, so it is made storable like output.
+    """
 
     code: str
-    message: str
+    message: str = attrs.field(converter=_storable_message)
     provider_status: int | None = None
 
 
@@ -46,14 +66,16 @@ class ExecutionOutcome:
 
     status: ExecutionStatus
     attempts: int
-    output: str | None = None
-    finish_reason: str | None = None
+    # Provider text passes through storable_text: a NUL or a lone surrogate in a
+    # model's output must not turn a finished call into a database error.
+    output: str | None = attrs.field(default=None, converter=storable_text)
+    finish_reason: str | None = attrs.field(default=None, converter=_storable_finish_reason)
     usage: Usage | None = None
     cost: Decimal | None = None
     latency_ms: int | None = None
     time_to_first_token_ms: int | None = None
     error: ExecutionError | None = None
-    provider_request_id: str | None = None
+    provider_request_id: str | None = attrs.field(default=None, converter=_storable_request_id)
 
     def __attrs_post_init__(self) -> None:
         if self.status not in FINAL_STATUSES:

@@ -173,3 +173,21 @@ def _describe_surrogate(value: str, first: re.Match[str]) -> str:
         "for a character outside the Basic Multilingual Plane needs both halves of its "
         "surrogate pair."
     )
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(value: str | None, *, max_length: int | None = None) -> str | None:
+    """Return text from outside (provider output) in a form both databases can store.
+
+    NUL and lone surrogates become U+FFFD, the replacement character, and text
+    longer than `max_length` is cut. Unlike user input, provider output cannot
+    be rejected: the call already happened and its log must be kept.
+    """
+    if value is None:
+        return None
+    cleaned = _UNSTORABLE.sub("\ufffd", value)
+    if max_length is not None and len(cleaned) > max_length:
+        cleaned = cleaned[:max_length]
+    return cleaned

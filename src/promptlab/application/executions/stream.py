@@ -43,6 +43,7 @@ from promptlab.application.ports.rate_limit import RateLimit, RateLimiter
 from promptlab.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from promptlab.domain.catalog import ModelSpec
 from promptlab.domain.executions import Execution, ExecutionOutcome, ExecutionStatus
+from promptlab.domain.text import storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +179,11 @@ class StreamPromptExecution:
                     while isinstance(event, TextDelta):
                         if progress.first_token_at is None:
                             progress.first_token_at = self._clock.monotonic()
-                        progress.parts.append(event.text)
-                        yield OutputDelta(event.text)
+                        # Cleaned as the stored output is, so the deltas add up to it
+                        # and every one can be encoded as UTF-8 for the client.
+                        text = storable_text(event.text) or ""
+                        progress.parts.append(text)
+                        yield OutputDelta(text)
                         event = await self._next_event(events, deadline)
                 outcome = self._succeeded(event, model, attempts, progress, started)
             except ProviderError as error:
