@@ -43,3 +43,37 @@ def test_malformed_json_is_400_problem(api: Api) -> None:
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 400
+
+
+def test_empty_body_is_400_problem(api: Api) -> None:
+    account = api.register()
+
+    response = api.post("/api/projects/", as_=account, content=b"", headers=JSON)
+
+    assert response.status_code == 400
+    assert "empty" in response.json()["detail"]
+
+
+def test_deeply_nested_body_is_400_problem(api: Api) -> None:
+    body = b'{"a": ' + b"[" * 1200 + b"]" * 1200 + b"}"
+
+    response = api.post("/api/auth/login/", content=body, headers=JSON)
+
+    assert response.status_code == 400
+    assert "deeply" in response.json()["detail"]
+
+
+def test_overflowing_number_names_field(api: Api) -> None:
+    account = api.register()
+    project = api.post("/api/projects/", as_=account, json={"name": "numbers"}).json()
+
+    response = api.post(
+        f"/api/projects/{project['id']}/sessions/",
+        as_=account,
+        content=b'{"name": "s", "default_parameters": {"temperature": 1e309}}',
+        headers=JSON,
+    )
+
+    assert response.status_code == 422
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == ["default_parameters.temperature"]

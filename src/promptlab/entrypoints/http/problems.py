@@ -152,6 +152,14 @@ def handle_validation_exception(
 ) -> Response[Problem]:
     """Litestar's own validation: malformed JSON is 400, a wrongly typed or unknown field 422."""
     extra = error.extra if isinstance(error.extra, list) else []
+    # Litestar passes no body at all to the handler's `data` when the request
+    # has none, and reports the missing argument as the bare key "'data'".
+    if any(isinstance(item, dict) and item.get("message") == "'data'" for item in extra):
+        return problem_response(
+            request,
+            400,
+            "The request body is empty. Send a JSON object with the fields this endpoint takes.",
+        )
     errors: list[FieldProblem] = []
     for item in extra:
         if not isinstance(item, dict):

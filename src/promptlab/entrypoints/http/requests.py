@@ -15,13 +15,16 @@ import json
 from typing import Any
 
 from litestar import Request
-from litestar.exceptions import SerializationException
+from litestar.exceptions import ClientException, SerializationException
 
 from promptlab.domain.errors import FieldError, ValidationError
 from promptlab.domain.sessions import printable_key
 from promptlab.domain.text import find_text_errors
 
 ROOT_FIELD = "body"
+# msgspec gives up with a RecursionError a little below 1,000 levels; no
+# endpoint takes more than a handful.
+MAX_NESTING = 500
 NUL_ESCAPE = b"\\u0000"
 
 
@@ -32,12 +35,19 @@ class StrictTextRequest(Request[Any, Any, Any]):
         A body that is malformed for another reason keeps Litestar's error,
         which the app reports as a 400.
         """
+        body = await self.body()
         try:
             document = await super().json()
-        except SerializationException:
-            errors = find_invalid_text(await self.body())
+        except RecursionError:
+            raise ClientException(
+                f"The request body nests JSON too deeply. Send at most {MAX_NESTING} levels."
+            ) from None
+        except SerializationException as error:
+            errors = find_invalid_text(body)
             if errors:
                 raise ValidationError(errors) from None
+            if "Number out of range" in str(error):
+                return _decode_out_of_range_numbers(body, error)
             raise
 
         # JSON requires control characters in strings to be escaped, and
@@ -90,3 +100,15 @@ def _collect(value: object, path: str, errors: list[FieldError]) -> None:
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def _decode_out_of_range_numbers(body: bytes, error: SerializationException) -> Any:
+    """Decode a body whose numbers overflow a float, such as 1e309, as infinities.
+
+    msgspec rejects the whole body without naming the field; Python's decoder
+    yields `inf`, so the endpoint's own validation names the field and its range.
+    """
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise error from None
