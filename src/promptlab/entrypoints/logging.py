@@ -15,3 +15,7 @@ def configure_logging(level: str = "INFO") -> None:
         handler._promptlab = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces its plugins and context on every start at INFO; the
+    # migrations it runs are logged by promptlab itself.
+    for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

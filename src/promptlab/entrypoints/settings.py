@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import time
@@ -173,9 +174,7 @@ class Settings:
             "max_prompt_length": env.get("MAX_PROMPT_LENGTH", _positive_int, None),
             "max_metadata_keys": env.get("MAX_METADATA_KEYS", _positive_int, None),
             "max_metadata_key_length": env.get("MAX_METADATA_KEY_LENGTH", _positive_int, None),
-            "max_metadata_value_length": env.get(
-                "MAX_METADATA_VALUE_LENGTH", _positive_int, None
-            ),
+            "max_metadata_value_length": env.get("MAX_METADATA_VALUE_LENGTH", _positive_int, None),
             "log_level": env.get("LOG_LEVEL", _log_level, None),
         }
         values = {key: value for key, value in values.items() if value is not None}
@@ -261,6 +260,11 @@ def _log_level(raw: str) -> str:
 
 
 def _check_database_url(url: str) -> None:
+    if url.startswith("postgresql+asyncpg://") and importlib.util.find_spec("asyncpg") is None:
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL names PostgreSQL, but its driver asyncpg is not installed. "
+            "Install it with: .venv/bin/pip install -e '.[postgres]'"
+        )
     if url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://"):
         return
     raise SettingsError(
