@@ -77,3 +77,17 @@ def test_overflowing_number_names_field(api: Api) -> None:
     assert response.status_code == 422
     fields = [error["field"] for error in response.json()["errors"]]
     assert fields == ["default_parameters.temperature"]
+
+
+def test_health_answers_head(api: Api) -> None:
+    response = api.request("HEAD", "/health/")
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_problem_instance_is_the_requested_path(api: Api) -> None:
+    response = api.get("/api/auth/me/")
+
+    assert response.status_code == 401
+    assert response.json()["instance"] == "/api/auth/me/"

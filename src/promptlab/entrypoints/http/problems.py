@@ -96,7 +96,8 @@ def problem_response(
         title=TITLES.get(status, "Error"),
         status=status,
         detail=detail,
-        instance=request.url.path,
+        # The path as the client sent it: Litestar's own path drops the trailing slash.
+        instance=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
         errors=errors,
     )
     return Response(

@@ -6,7 +6,7 @@ from typing import Any
 
 from promptlab.entrypoints.http.controllers.auth import AuthController
 from promptlab.entrypoints.http.controllers.executions import ExecutionController
-from promptlab.entrypoints.http.controllers.health import health
+from promptlab.entrypoints.http.controllers.health import health, health_head
 from promptlab.entrypoints.http.controllers.models import ModelController
 from promptlab.entrypoints.http.controllers.organizations import OrganizationController
 from promptlab.entrypoints.http.controllers.projects import ProjectController
@@ -15,6 +15,7 @@ from promptlab.entrypoints.http.controllers.sessions import SessionController
 
 ROUTE_HANDLERS: list[Any] = [
     health,
+    health_head,
     AuthController,
     # organizations
     OrganizationController,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 import msgspec
-from litestar import Response, get
+from litestar import Response, get, head
 from litestar.datastructures import State
 from sqlalchemy import text
 
@@ -18,17 +17,29 @@ class HealthOut(msgspec.Struct):
     version: str
 
 
-@get("/health/", tags=["health"], summary="Liveness and database reachability")
-async def health(state: State) -> Response[HealthOut]:
+async def _database_reachable(state: State) -> bool:
     engine = container_of(state).engine()
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-        database = "ok"
     except Exception:  # noqa: BLE001 - any failure means "unreachable" to a probe
-        database = "unavailable"
-    status_code = 200 if database == "ok" else 503
+        return False
+    return True
+
+
+@get("/health/", tags=["health"], summary="Liveness and database reachability")
+async def health(state: State) -> Response[HealthOut]:
+    reachable = await _database_reachable(state)
     body = HealthOut(
-        status="ok" if database == "ok" else "degraded", database=database, version=__version__
+        status="ok" if reachable else "degraded",
+        database="ok" if reachable else "unavailable",
+        version=__version__,
     )
-    return Response(content=body, status_code=status_code)
+    return Response(content=body, status_code=200 if reachable else 503)
+
+
+@head("/health/", tags=["health"], summary="Liveness and database reachability, status only")
+async def health_head(state: State) -> Response[None]:
+    """Answer monitoring probes that send HEAD: 200 when the database is reachable, else 503."""
+    reachable = await _database_reachable(state)
+    return Response(content=None, status_code=200 if reachable else 503)
