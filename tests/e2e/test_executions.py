@@ -43,6 +43,8 @@ MAX_ATTEMPTS = 2
 SYSTEM_TEXT = "You answer briefly."
 USER_TEMPLATE = "Say {{word}} to {{name}}"
 VARIABLES = {"word": "hello", "name": "Ada"}
+# Prompt length limit of this module's server: the templates here are far shorter.
+RENDERED_LIMIT = 2_000
 RENDERED_USER_TEXT = "Say hello to Ada"
 # The fake counts one token per whitespace-separated word plus 3 per message,
 # and replies "Echo:" followed by the words of the last user message.
@@ -124,6 +126,7 @@ def execution_server(
         provider_backoff_initial_seconds=0.05,
         provider_backoff_max_seconds=0.2,
         reaper_interval_seconds=0.2,
+        max_prompt_length=RENDERED_LIMIT,
     )
     registry = ProviderRegistry(
         load_catalog(models_file),
@@ -849,3 +852,19 @@ async def test_unstorable_output_is_recorded_cleaned(
     assert huge_usage["usage"]["output_tokens"] is None
     assert huge_usage["cost"] is None
     assert await count_logs(engine, setup.prompt_id) == 2
+
+
+async def test_rendered_prompt_over_limit_is_rejected(
+    client: Api,
+    setup: PromptSetup,
+    fake_server: FakeProviderServer,  # noqa: F811
+    engine: AsyncEngine,
+) -> None:
+    response = execute(client, setup, variables={"word": "x" * RENDERED_LIMIT, "name": "Ada"})
+
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [error["field"] for error in errors] == ["variables"]
+    assert str(RENDERED_LIMIT) in errors[0]["message"]
+    assert fake_server.requests == []
+    assert await count_logs(engine, setup.prompt_id) == 0

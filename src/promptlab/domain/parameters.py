@@ -10,6 +10,9 @@ from promptlab.domain.errors import FieldError, ValidationError
 from promptlab.domain.text import find_text_errors
 
 MAX_STOP_SEQUENCES = 4
+# Upper bound on max_tokens when no model is known yet (a session without a
+# default model); above any current model's output limit.
+MAX_TOKENS_ANY_MODEL = 1_000_000
 MAX_STOP_SEQUENCE_LENGTH = 200
 
 
@@ -88,6 +91,8 @@ def validate_parameters(
                 "max_tokens",
                 f"must be at most {max_output_tokens}, the model's maximum output, got {m}",
             )
+        elif m > MAX_TOKENS_ANY_MODEL:
+            invalid("max_tokens", f"must be at most {MAX_TOKENS_ANY_MODEL}, got {m}")
     if parameters.stop is not None:
         if len(parameters.stop) > MAX_STOP_SEQUENCES:
             invalid(

@@ -93,6 +93,7 @@ def _execution_policy(settings: Settings) -> ExecutionPolicy:
         retry_after_cap=settings.provider_retry_after_cap_seconds,
         backoff_initial=settings.provider_backoff_initial_seconds,
         backoff_max=settings.provider_backoff_max_seconds,
+        max_rendered_length=settings.max_prompt_length,
     )
 
 

@@ -36,6 +36,13 @@ def test_out_of_range_value_names_field(parameters: GenerationParameters, field:
     assert fields_of(caught.value) == [field]
 
 
+def test_max_tokens_is_bounded_without_model() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_parameters(GenerationParameters(max_tokens=10**23), field_prefix="parameters")
+
+    assert fields_of(caught.value) == ["parameters.max_tokens"]
+
+
 def test_limits_are_inclusive() -> None:
     parameters = GenerationParameters(
         temperature=2, top_p=1, max_tokens=4096, stop=("a", "b", "c", "d"), seed=-(2**63)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+from promptlab.domain.text import MAX_PROMPT_LENGTH
+
 # The reaper treats a log as abandoned only this long after the worker's own
 # deadline, so a worker that hits its deadline still records its own outcome.
 DEADLINE_GRACE_SECONDS = 10.0
@@ -18,6 +20,8 @@ class ExecutionPolicy:
     A Retry-After longer than `retry_after_cap` ends the retries, because an
     earlier attempt would be rejected again. Other retryable failures wait an
     exponential backoff from `backoff_initial` up to `backoff_max`, with jitter.
+    `max_rendered_length` bounds the characters of all rendered messages, so
+    variable values cannot grow a prompt past the limit its template has.
     """
 
     attempt_timeout: float = 60.0
@@ -26,6 +30,7 @@ class ExecutionPolicy:
     retry_after_cap: float = 30.0
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
+    max_rendered_length: int = MAX_PROMPT_LENGTH
 
     def __attrs_post_init__(self) -> None:
         if self.max_attempts < 1:

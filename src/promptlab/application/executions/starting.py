@@ -107,7 +107,8 @@ class ExecutionStarter:
     - parameters are the session defaults overridden by the request's, within
       the model's limits (422 under `parameters`);
     - every placeholder needs a value and every value a placeholder (422 under
-      `variables` listing all of them);
+      `variables` listing all of them), and the rendered messages stay within
+      the prompt length limit (422 under `variables`);
     - the log is committed before the provider is called, so a crash leaves
       evidence for the reaper, and no database connection is held meanwhile.
     """
@@ -161,6 +162,7 @@ class ExecutionStarter:
             parameters, field_prefix="parameters", max_output_tokens=model.max_output_tokens
         )
         messages = _render(prompt, command.variables)
+        _check_rendered_length(messages, self._policy.max_rendered_length)
 
         now = self._clock.now()
         execution = Execution(
@@ -253,6 +255,18 @@ class ExecutionStarter:
                 )
             )
         return model
+
+
+def _check_rendered_length(messages: tuple[Message, ...], max_length: int) -> None:
+    length = sum(len(message.content) for message in messages)
+    if length > max_length:
+        raise ValidationError(
+            FieldError(
+                "variables",
+                f"the rendered prompt is {length} characters, more than the {max_length} "
+                "allowed; shorten the values",
+            )
+        )
 
 
 def _render(prompt: Prompt, variables: dict[str, str]) -> tuple[Message, ...]:
