@@ -13,6 +13,7 @@ import http.client
 import json
 import random
 import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,7 +39,10 @@ EXECUTE_CLIENT_LIMIT = 5
 PASSWORD = "rate limit password"
 MODEL = "limit-echo"
 KEY_VARIABLE = "PROMPTLAB_TEST_LIMITS_FAKE_KEY"
-MAX_CONNECTION_ATTEMPTS = 40
+# A worker still starting accepts nothing, so the other takes every connection
+# until it is up: keep trying, a short pause apart, for up to about 20 s.
+MAX_CONNECTION_ATTEMPTS = 400
+CONNECTION_RETRY_PAUSE_SECONDS = 0.05
 
 MODELS_FILE = """
 [providers.limit-fake]
@@ -139,6 +143,9 @@ class Server:
             self.connections.append(connection)
             reply = connection.send("GET", "/health/")
             assert reply.status == 200
+            if len(by_worker[reply.worker]) >= per_worker:
+                time.sleep(CONNECTION_RETRY_PAUSE_SECONDS)
+                continue
             by_worker[reply.worker].append(connection)
         counts = {pid: len(queue) for pid, queue in by_worker.items()}
         assert min(counts.values()) >= per_worker, f"connections per worker: {counts}"
