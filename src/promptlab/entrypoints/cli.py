@@ -91,7 +91,7 @@ def _check_port_free(host: str, port: int) -> None:
 
     granian binds with SO_REUSEPORT, so a second server on a busy port would
     start silently and take half the connections. A plain bind, without that
-    option, fails as long as anything else holds the port.
+    option, fails as long as any other socket is bound to the port.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:

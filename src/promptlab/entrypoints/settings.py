@@ -31,7 +31,7 @@ class SettingsError(ValueError):
 
 
 def default_data_dir() -> Path:
-    """The per-user data folder: $XDG_DATA_HOME/promptlab, else ~/.local/share/promptlab."""
+    """Return the per-user data folder: $XDG_DATA_HOME/promptlab, else ~/.local/share/promptlab."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "promptlab"
 

@@ -87,7 +87,7 @@ class SqlAlchemyUnitOfWork:
         `parameters` fills the `bindparam`s of a statement built once at import
         time, which hot paths use to skip building the statement per request.
         IntegrityError is re-raised unchanged: the repository that issued the
-        statement knows which conflict it means.
+        statement can tell which conflict it means.
         """
         connection = await self._acquire()
         try:

@@ -76,7 +76,7 @@ def create_app(
         openapi_config=openapi_config(),
         # Logging is configured once, by configure_logging. Litestar's default
         # config would set the root logger back to INFO whatever
-        # PROMPTLAB_LOG_LEVEL says.
+        # PROMPTLAB_LOG_LEVEL sets.
         logging_config=None,
         debug=False,
     )

@@ -155,7 +155,7 @@ class ExecutionController(Controller):
         command = _command(data, current_user, project_id, session_id, prompt_id, idempotency_key)
         if stream:
             execution_stream = await stream_prompt_execution(command)
-            # The schema documents the JSON answer; the stream is described above.
+            # The schema documents the JSON response; the stream is described above.
             return event_stream(  # type: ignore[return-value]
                 _sse_events(execution_stream.updates), status_code=HTTP_201_CREATED
             )
