@@ -53,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated worker counts for the suite (default 1,2)",
     )
     parser.add_argument(
-        "--seconds", type=float, default=5.0, help="measured seconds per scenario (default 5)"
+        "--seconds",
+        type=float,
+        default=None,
+        help="measured seconds per wrk run: suite default 5, scale default 2 (three rounds)",
     )
     parser.add_argument(
         "--connections",
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         data = run_scale(
             ScaleOptions(
                 databases=arguments.databases,
-                seconds=arguments.seconds,
+                seconds=arguments.seconds or 2.0,
                 connections=arguments.connections or 1,
                 executions=arguments.executions,
                 prompts=arguments.prompts,
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             SuiteOptions(
                 databases=arguments.databases,
                 workers=arguments.workers,
-                seconds=arguments.seconds,
+                seconds=arguments.seconds or 5.0,
                 connections=arguments.connections or 16,
                 litellm=not arguments.no_litellm,
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
 import tempfile
 import time
 import uuid
@@ -24,6 +25,7 @@ from sqlalchemy import event, func, select
 from bench import report
 from bench.databases import BenchDatabase, fresh_database
 from bench.gateways import models_toml
+from bench.processes import ServerProcess
 from bench.seed import (
     BulkWriter,
     Owner,
@@ -56,7 +58,8 @@ MAX_RATIO = 1.5
 @attrs.frozen
 class ScaleOptions:
     databases: tuple[str, ...] = ("sqlite", "postgresql")
-    seconds: float = 5.0
+    seconds: float = 2.0
+    rounds: int = 3
     connections: int = 1
     executions: int = 1_000_000
     prompts: int = 100_000
@@ -190,15 +193,46 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
     return plans
 
 
-def _measure(base_url: str, probes: list[Probe], options: ScaleOptions) -> dict[str, LoadResult]:
-    results = {}
-    for probe in probes:
-        run_wrk(base_url, probe.request, connections=options.connections, seconds=1)
-        results[probe.name] = run_wrk(
-            base_url, probe.request, connections=options.connections, seconds=options.seconds
-        )
-        logger.info("%s: %s", probe.name, results[probe.name])
-    return results
+def _measure_interleaved(
+    small: tuple[str, list[Probe]], large: tuple[str, list[Probe]], options: ScaleOptions
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Measure each probe on both servers in alternation, `options.rounds` times.
+
+    Other programs on the machine slow every run they overlap, so measuring
+    the two stages one after the other would compare two different loads.
+    Alternating short runs spreads the interference over both, and the
+    median of the rounds is reported.
+    """
+    (small_url, small_probes), (large_url, large_probes) = small, large
+    runs: dict[str, dict[str, list[LoadResult]]] = {"small": {}, "large": {}}
+    for small_probe, large_probe in zip(small_probes, large_probes, strict=True):
+        run_wrk(small_url, small_probe.request, connections=options.connections, seconds=1)
+        run_wrk(large_url, large_probe.request, connections=options.connections, seconds=1)
+    for _ in range(options.rounds):
+        for small_probe, large_probe in zip(small_probes, large_probes, strict=True):
+            for stage, url, probe in (
+                ("small", small_url, small_probe),
+                ("large", large_url, large_probe),
+            ):
+                result = run_wrk(
+                    url, probe.request, connections=options.connections, seconds=options.seconds
+                )
+                runs[stage].setdefault(probe.name, []).append(result)
+                logger.info("%s %s: %s", stage, probe.name, result)
+
+    def summary(results: list[LoadResult]) -> dict[str, Any]:
+        return {
+            "p50_ms": round(statistics.median(r.p50_ms for r in results), 2),
+            "p99_ms": round(statistics.median(r.p99_ms for r in results), 2),
+            "p50_ms_rounds": [r.p50_ms for r in results],
+            "requests": sum(r.requests for r in results),
+            "errors": sum(r.errors for r in results),
+        }
+
+    return (
+        {name: summary(results) for name, results in runs["small"].items()},
+        {name: summary(results) for name, results in runs["large"].items()},
+    )
 
 
 async def _grow(
@@ -251,37 +285,64 @@ async def _grow(
     return timings, execution_ids
 
 
-def _run_database(options: ScaleOptions, database: BenchDatabase) -> dict[str, Any]:
+def _seed_small(
+    options: ScaleOptions, database: BenchDatabase, port_log: str
+) -> tuple[ServerProcess, Owner, Workspace, SeedState]:
     models_file = options.work_dir / "models.toml"
     models_file.write_text(models_toml("http://127.0.0.1:9"))
-    server = start_promptlab(database, 1, models_file, options.work_dir)
-    try:
-        owner = register_owner(server.base_url)
-        copy = database.backend == "postgresql"
-        workspace, counts, state = asyncio.run(
-            seed_workspace(database.url, owner, SMALL, copy=copy)
-        )
-        small_ids = list(workspace.execution_ids[:50])
-        cursor = asyncio.run(_middle_cursor(database.url, workspace.prompt_id))
-        probes = _probes(workspace, owner.access_token, owner, cursor, small_ids)
-        small = _measure(server.base_url, probes, options)
+    log_dir = options.work_dir / port_log
+    log_dir.mkdir(exist_ok=True)
+    server = start_promptlab(database, 1, models_file, log_dir)
+    owner = register_owner(server.base_url)
+    workspace, _, state = asyncio.run(
+        seed_workspace(database.url, owner, SMALL, copy=database.backend == "postgresql")
+    )
+    return server, owner, workspace, state
 
-        timings, new_ids = asyncio.run(_grow(database.url, owner, workspace, state, options))
-        logger.info("%s: grew to the large stage: %s", database.backend, timings)
-        spread = new_ids[:: max(1, len(new_ids) // 50)][:50]
-        cursor = asyncio.run(_middle_cursor(database.url, workspace.prompt_id))
-        probes = _probes(workspace, owner.access_token, owner, cursor, spread)
-        large = _measure(server.base_url, probes, options)
-        plans = asyncio.run(_query_plans(database.url, probes))
+
+def _run_database(
+    options: ScaleOptions, small_db: BenchDatabase, large_db: BenchDatabase
+) -> dict[str, Any]:
+    """Serve a small and a large database side by side and compare the same requests."""
+    servers: list[ServerProcess] = []
+    try:
+        small_server, small_owner, small_ws, _ = _seed_small(options, small_db, "small")
+        servers.append(small_server)
+        large_server, large_owner, large_ws, state = _seed_small(options, large_db, "large")
+        servers.append(large_server)
+
+        timings, new_ids = asyncio.run(_grow(large_db.url, large_owner, large_ws, state, options))
+        logger.info("%s: grew to the large stage: %s", large_db.backend, timings)
+
+        small_cursor = asyncio.run(_middle_cursor(small_db.url, small_ws.prompt_id))
+        small_probes = _probes(
+            small_ws,
+            small_owner.access_token,
+            small_owner,
+            small_cursor,
+            list(small_ws.execution_ids[:50]),
+        )
+        large_cursor = asyncio.run(_middle_cursor(large_db.url, large_ws.prompt_id))
+        large_probes = _probes(
+            large_ws,
+            large_owner.access_token,
+            large_owner,
+            large_cursor,
+            new_ids[:: max(1, len(new_ids) // 50)][:50],
+        )
+        small, large = _measure_interleaved(
+            (small_server.base_url, small_probes), (large_server.base_url, large_probes), options
+        )
+        plans = asyncio.run(_query_plans(large_db.url, large_probes))
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     return {
-        "database": database.backend,
-        "small_counts": {k: v for k, v in counts.items() if k != "seconds"},
+        "database": large_db.backend,
         "large_counts": {"prompts": options.prompts, "executions": options.executions},
         "timings": timings,
-        "small": {name: result.as_dict() for name, result in small.items()},
-        "large": {name: result.as_dict() for name, result in large.items()},
+        "small": small,
+        "large": large,
         "plans": plans,
     }
 
@@ -291,13 +352,14 @@ def run_scale(options: ScaleOptions) -> dict[str, Any]:
     machine = report.machine()
     results = []
     for backend in options.databases:
-        with fresh_database(backend) as database:
-            results.append(_run_database(options, database))
+        with fresh_database(backend) as small_db, fresh_database(backend) as large_db:
+            results.append(_run_database(options, small_db, large_db))
     return {
         "machine": {**machine, "load_average_end": report.load_average()},
         "options": {
             "databases": options.databases,
             "seconds": options.seconds,
+            "rounds": options.rounds,
             "connections": options.connections,
             "prompts": options.prompts,
             "executions": options.executions,
@@ -312,10 +374,12 @@ def scale_markdown(data: dict[str, Any]) -> str:
     sections = [
         "## Machine\n\n" + report.machine_markdown(data["machine"]),
         (
-            f"Run time {data['elapsed_seconds']} s. Each figure is one wrk run of "
-            f"{options['seconds']} s with {options['connections']} connection(s), after a "
-            f"1 s warm-up. Small stage: 1,000 prompts and 1,000 execution logs; large stage: "
-            f"{options['prompts']:,} prompts and {options['executions']:,} logs."
+            f"Run time {data['elapsed_seconds']} s. A small database (1,000 prompts and "
+            f"1,000 execution logs) and a large one ({options['prompts']:,} prompts and "
+            f"{options['executions']:,} logs) are served side by side, one worker each. "
+            f"Each figure is the median of {options['rounds']} wrk runs of "
+            f"{options['seconds']} s with {options['connections']} connection(s), the runs "
+            "alternating between the two databases after a 1 s warm-up each."
         ),
     ]
     seeding = [
