@@ -60,3 +60,21 @@ def test_serve_refuses_port_in_use(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_serve_port_check_ignores_time_wait(tmp_path: Path) -> None:
+    # A connection closed by the server side stays in TIME_WAIT on the
+    # server's port, as after a restart; the port is still free to listen on.
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()
+        client.close()
+
+    from promptlab.entrypoints.cli import _check_port_free
+
+    _check_port_free("127.0.0.1", port)
