@@ -77,3 +77,42 @@ async def test_lock_is_free_after_rollback(sqlite_engine: AsyncEngine) -> None:
         value = result.scalar_one()
 
     assert value == 1
+
+
+async def test_writer_in_other_process_waits_off_loop(tmp_path: Path) -> None:
+    # Two engines on one file stand for two worker processes: their units of
+    # work share no asyncio lock, so the second meets SQLite's own lock.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'two.db'}"
+    first_engine, second_engine = create_engine(url), create_engine(url)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def second_writer() -> int:
+        async with SqlAlchemyUnitOfWorkFactory(second_engine)(write=True) as uow:
+            value = (await uow.execute(SELECT_ONE)).scalar_one()
+            await uow.commit()
+            return int(value)
+
+    try:
+        async with SqlAlchemyUnitOfWorkFactory(first_engine)(write=True) as first:
+            await first.execute(SELECT_ONE)
+            ticker = asyncio.create_task(tick())
+            waiting = asyncio.create_task(second_writer())
+            await asyncio.sleep(0.3)
+            ticks_while_waiting = ticks
+            second_done_early = waiting.done()
+            await first.commit()
+        value = await asyncio.wait_for(waiting, timeout=10)
+        ticker.cancel()
+    finally:
+        await first_engine.dispose()
+        await second_engine.dispose()
+
+    assert not second_done_early
+    assert ticks_while_waiting >= 10
+    assert value == 1

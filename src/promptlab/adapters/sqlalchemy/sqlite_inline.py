@@ -7,14 +7,21 @@ hand-off at about 0.15 ms per call on a two-core machine, so a read unit of
 work with one indexed query took 2.0 ms through aiosqlite and 0.5 ms inline.
 
 A call on a local SQLite file returns in microseconds unless it waits for
-a lock or for the disk. Two kinds of call can, and they still go to the
-connection's thread, so the event loop does not wait on them:
+a lock or for the disk:
 
-- `BEGIN IMMEDIATE`, which waits up to the busy timeout for another writer;
-- `COMMIT`, which may run an automatic WAL checkpoint that syncs the file.
+- `BEGIN IMMEDIATE` waits up to the busy timeout when another connection
+  holds the write lock. It is first tried inline with the busy timeout set
+  to zero, and only when the lock is taken does it go to the connection's
+  thread to wait there, so the event loop never waits for another writer.
+  Writers of one process already take turns on the unit of work's asyncio
+  lock, so only writers in other processes make it wait.
+- `COMMIT` in WAL mode with `synchronous=NORMAL` appends to the WAL without
+  syncing, so it runs inline.
 
-NOTE: A reader can still wait for a lock in rare cases (another connection
-recovering the WAL after a crash); such a wait blocks the event loop.
+NOTE: Two waits still block the event loop: the automatic WAL checkpoint
+that a COMMIT runs every 1,000 WAL pages (it syncs the database file), and
+a reader meeting a lock in rare cases (another connection recovering the
+WAL after a crash).
 """
 
 from __future__ import annotations
@@ -25,27 +32,47 @@ from typing import Any
 
 import aiosqlite
 
-_THREADED_STATEMENT_PREFIXES = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END")
-_THREADED_METHODS = frozenset({"commit"})
+_WRITE_LOCK_PREFIXES = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 
 
-def _may_wait(function: Callable[..., Any], arguments: tuple[Any, ...]) -> bool:
-    if getattr(function, "__name__", "") in _THREADED_METHODS:
-        return True
+def _takes_write_lock(arguments: tuple[Any, ...]) -> bool:
     if arguments and type(arguments[0]) is str:
-        return arguments[0][:32].lstrip().upper().startswith(_THREADED_STATEMENT_PREFIXES)
+        return arguments[0][:32].lstrip().upper().startswith(_WRITE_LOCK_PREFIXES)
     return False
 
 
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+
+
 class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run inline unless they may wait (see the module)."""
+    """An aiosqlite connection whose calls run inline; see the module for the exception."""
+
+    _busy_timeout_ms: int | None = None
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if _may_wait(fn, args):
+        if _takes_write_lock(args):
+            try:
+                return self._without_waiting(fn, *args, **kwargs)
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error):
+                    raise
             return await super()._execute(fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    def _without_waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `fn` with the busy timeout at zero, so it fails at once instead of waiting."""
+        connection = self._connection
+        assert connection is not None
+        if self._busy_timeout_ms is None:
+            self._busy_timeout_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
 
 
 async def connect(database: str, **kwargs: Any) -> InlineConnection:
