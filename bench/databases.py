@@ -23,7 +23,7 @@ BACKENDS = ("sqlite", "postgresql")
 
 @attrs.frozen
 class BenchDatabase:
-    """Where one benchmark server keeps its data, and the settings that point it there."""
+    """The data folder of one benchmark server and the settings that point it there."""
 
     backend: str
     data_dir: Path

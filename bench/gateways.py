@@ -29,7 +29,7 @@ LITELLM_INSTALL = (
     f"{LITELLM_VENV.relative_to(REPOSITORY)}/bin/pip install 'litellm[proxy]'"
 )
 # Outbound HTTP from LiteLLM goes to this closed loopback port, so no request
-# can leave the machine; the fake provider on 127.0.0.1 is exempt through NO_PROXY.
+# can leave the machine. NO_PROXY exempts the fake provider on 127.0.0.1.
 BLOCKING_PROXY = "http://127.0.0.1:9"
 
 
@@ -101,6 +101,7 @@ class Gateways:
         self.models_file = work_dir / "models.toml"
         self.models_file.write_text(models_toml(self.fake.base_url))
         self.litellm_status = "not run"
+        self.measured = False
 
     def __enter__(self) -> Self:
         self.fake.start()
@@ -113,6 +114,7 @@ class Gateways:
         """Measure the direct call and the LiteLLM proxy, each at 1 and at N connections."""
         from bench.suite import Measurement
 
+        self.measured = True
         results: list[Measurement] = []
         direct = Request(
             "POST",

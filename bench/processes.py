@@ -160,7 +160,7 @@ def memory_mib(pid: int) -> tuple[float, float]:
 
 
 def python_command(*arguments: str) -> list[str]:
-    """A command running this interpreter (the project's virtual environment)."""
+    """Return a command that runs this interpreter (the project's virtual environment)."""
     return [sys.executable, *arguments]
 
 

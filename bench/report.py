@@ -76,7 +76,7 @@ def _command_output(*command: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    """The facts a reader needs to compare these numbers with their own."""
+    """Return the facts a reader needs to compare these numbers with their own."""
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

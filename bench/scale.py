@@ -1,6 +1,6 @@
 """`python -m bench scale`: list and detail latency at one thousand and at one million rows.
 
-Each database is seeded in two stages. The small stage holds 1,000 prompts
+Each database is seeded in two stages. The small stage contains 1,000 prompts
 and 1,000 execution logs; the large stage adds rows up to 100,000 prompts
 and 1,000,000 logs (bulk inserts: SQLAlchemy Core executemany on SQLite,
 COPY on PostgreSQL, each timed). The same requests are measured after each

@@ -337,7 +337,7 @@ class BulkWriter:
 
 @attrs.define
 class SeedState:
-    """What a later stage needs to add rows to the same workspace (the scale mode)."""
+    """State for a later stage that adds rows to the same workspace (the scale mode)."""
 
     timeline: Timeline
     filler_sessions: list[dict[str, Any]]

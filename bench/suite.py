@@ -189,23 +189,37 @@ def run_configuration(
             logger.info("%s %dw %s: %s %s", database.backend, workers, scenario.name, result, note)
 
         if workers == 1:
+            # The gateway comparison runs while this server is up, right after
+            # its own figures, so that all of them meet the same load from
+            # other programs on the machine.
             execute = next(s for s in scenarios if s.name == "execute")
             note = check(server.base_url, execute)
-            result = None
-            if not note:
-                result = measure(
-                    server.base_url,
-                    execute.request,
-                    connections=1,
-                    seconds=options.latency_seconds,
-                    warmup_seconds=options.warmup_seconds,
+            for connections in (1, options.connections):
+                result = None
+                if not note:
+                    result = measure(
+                        server.base_url,
+                        execute.request,
+                        connections=connections,
+                        seconds=options.latency_seconds if connections == 1 else options.seconds,
+                        warmup_seconds=options.warmup_seconds,
+                    )
+                rss, peak = worker_memory(server)
+                overhead.append(
+                    Measurement(
+                        database.backend,
+                        1,
+                        "promptlab execute",
+                        "overhead",
+                        connections,
+                        result,
+                        peak,
+                        rss,
+                        note,
+                    )
                 )
-            rss, peak = worker_memory(server)
-            overhead.append(
-                Measurement(
-                    database.backend, 1, "promptlab execute", "overhead", 1, result, peak, rss, note
-                )
-            )
+            if not gateways.measured:
+                overhead.extend(gateways.measure(options, measure))
         return page
     finally:
         server.stop()
@@ -307,7 +321,8 @@ def run_suite(options: SuiteOptions) -> dict[str, Any]:
                     )
                     page = page or body
             run_ceiling(options, workers, page, measurements)
-        overhead.extend(gateways.measure(options, measure))
+        if not gateways.measured:
+            overhead.extend(gateways.measure(options, measure))
     elapsed = time.monotonic() - started
     return {
         "machine": {**machine, "load_average_end": report.load_average()},

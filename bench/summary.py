@@ -126,7 +126,9 @@ def targets_table(data: dict[str, Any]) -> str:
     connections = data["options"]["connections"]
 
     direct = _find(data["overhead"], scenario="direct to fake provider", connections=1)
-    promptlab = _find(data["overhead"], scenario="promptlab execute", database="sqlite")
+    promptlab = _find(
+        data["overhead"], scenario="promptlab execute", database="sqlite", connections=1
+    )
     added = None
     if direct and promptlab and direct["result"] and promptlab["result"]:
         added = round(promptlab["result"]["p50_ms"] - direct["result"]["p50_ms"], 2)
@@ -139,7 +141,9 @@ def targets_table(data: dict[str, Any]) -> str:
         ]
     )
 
-    execute = _find(measurements, database="sqlite", workers=1, scenario="execute")
+    execute = _find(
+        data["overhead"], scenario="promptlab execute", database="sqlite", connections=connections
+    )
     litellm = _find(data["overhead"], scenario="LiteLLM proxy", connections=connections)
     ratio = None
     if execute and execute["result"] and litellm and litellm["result"]:

@@ -74,7 +74,7 @@ class LoadResult:
 
 @attrs.frozen
 class Request:
-    """What each connection sends: one method and body, cycling through `paths`."""
+    """The request each connection sends: one method and body, cycling through `paths`."""
 
     method: str
     paths: tuple[str, ...]
