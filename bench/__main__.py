@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -101,7 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signal_number: int, _frame: object) -> None:
+    # SystemExit unwinds the context managers, which stop the servers this run
+    # started; they run in sessions of their own and would outlive it otherwise.
+    raise SystemExit(128 + signal_number)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if arguments.verbose else logging.WARNING,
