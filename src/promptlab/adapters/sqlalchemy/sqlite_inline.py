@@ -2,9 +2,9 @@
 
 aiosqlite hands every call (cursor, execute, fetch, commit, rollback) to a
 thread of its own and wakes the event loop when it is done: two thread
-switches per call and about ten per request. `python -m bench` measured that
-hand-off at about 0.15 ms per call on a two-core machine, so a read unit of
-work with one indexed query took 2.0 ms through aiosqlite and 0.5 ms inline.
+switches per call and about ten per request. Timed in a loop on a two-core
+machine, a read unit of work with one indexed query took 2.0 ms through
+aiosqlite and 0.5 ms with its calls made inline.
 
 A call on a local SQLite file returns in microseconds unless it waits for
 a lock or for the disk:
