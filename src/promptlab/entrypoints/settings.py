@@ -323,7 +323,7 @@ def _read_secret_key(path: Path) -> bytes:
         time.sleep(0.02)
     if len(key) < MIN_SECRET_KEY_BYTES:
         raise SettingsError(
-            f"The secret key file {path} holds {len(key)} bytes; it must hold at least "
+            f"The secret key file {path} contains {len(key)} bytes; it must contain at least "
             f"{MIN_SECRET_KEY_BYTES}. Delete it to have a new one generated (this logs everyone out)."
         )
     if path.stat().st_mode & 0o077:
