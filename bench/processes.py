@@ -90,7 +90,7 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()
         raise TimeoutError(
-            f"{self.name} did not answer {self._ready_path} within {timeout:.0f} s; "
+            f"{self.name} did not respond at {self._ready_path} within {timeout:.0f} s; "
             f"its output:\n{self.tail_log()}"
         )
 

@@ -403,7 +403,12 @@ def scale_markdown(data: dict[str, Any]) -> str:
         for name, small in result["small"].items():
             large = result["large"][name]
             ratio = round(large["p50_ms"] / small["p50_ms"], 2) if small["p50_ms"] else None
-            verdict = "n/a" if ratio is None else ("met" if ratio <= MAX_RATIO else "NOT met")
+            if ratio is None:
+                verdict = "n/a"
+            elif ratio <= MAX_RATIO:
+                verdict = "met"
+            else:
+                verdict = "NOT met"
             rows.append(
                 [
                     result["database"],

@@ -129,7 +129,7 @@ class Client:
 
         A status outside `expected` or a transport error is recorded as a
         problem, because every request of the workload has exactly one correct status.
-        `budgeted` says the caller already took this request from the budget.
+        `budgeted` means the caller already took this request from the budget.
         """
         if not budgeted:
             self._budget.take()

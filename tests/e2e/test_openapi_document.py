@@ -1,4 +1,4 @@
-"""The published OpenAPI document says what the app does: errors, auth, bodies and links.
+"""The published OpenAPI document describes what the app does: errors, auth, bodies and links.
 
 Schemathesis found each of these gaps by comparing responses with the
 document; these tests keep them closed without running the fuzzer.

@@ -1,7 +1,7 @@
 """Rate limits hold across worker processes of `promptlab serve`, on both databases.
 
 Each test sends its requests over several keep-alive connections and finds,
-from /proc, which worker process accepted each connection. So it knows that
+from /proc, which worker process accepted each connection. So it can tell that
 the requests reached both workers, and how many reached each. Every test
 sends from a loopback address of its own (127.x.y.z), and uses new emails,
 so its counters in the shared Redis start at zero.

@@ -153,7 +153,7 @@ def _steps_for(script: str) -> list[ChatResponse | ProviderError]:
 
 @attrs.define
 class ScriptedProvider:
-    """A ModelProvider that answers each call with the next step of its script."""
+    """A ModelProvider that responds to each call with the next step of its script."""
 
     steps: list[ChatResponse | ProviderError] = attrs.Factory(list)
     calls: int = 0

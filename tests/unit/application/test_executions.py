@@ -197,7 +197,11 @@ class World:
             return await use_case(command)
 
     def command(self, user: User | None = None, **fields: Any) -> ExecutePromptCommand:
-        assert self.project and self.session and self.prompt and self.owner
+        # The world's setup must have run first.
+        assert self.project is not None
+        assert self.session is not None
+        assert self.prompt is not None
+        assert self.owner is not None
         values: dict[str, Any] = {"model": MODEL, "variables": {"name": "Ada"}}
         values.update(fields)
         return ExecutePromptCommand(

@@ -35,7 +35,7 @@ class SqlAlchemyUnitOfWork:
 
     The connection is taken from the pool at the first statement and given
     back at commit or rollback, so a use case that waits on a model provider
-    between two commits holds no connection while it waits.
+    between two commits keeps no connection checked out while it waits.
 
     With a `write_lock` (SQLite), a write transaction holds that lock from
     its first statement to its commit or rollback; see

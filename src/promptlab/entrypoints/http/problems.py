@@ -185,7 +185,7 @@ def handle_validation_exception(
 
 
 def _plain_message(message: str) -> str:
-    # msgspec reports "Object contains unknown field `x`"; the message also tells what to do.
+    # msgspec reports "Object contains unknown field `x`"; the message also names the fix.
     if "unknown field" in message:
         return f"{message}; remove it, the field is not accepted here"
     return message

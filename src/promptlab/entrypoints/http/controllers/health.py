@@ -40,6 +40,6 @@ async def health(state: State) -> Response[HealthOut]:
 
 @head("/health/", tags=["health"], summary="Liveness and database reachability, status only")
 async def health_head(state: State) -> Response[None]:
-    """Answer monitoring probes that send HEAD: 200 when the database is reachable, else 503."""
+    """Return 200 when the database is reachable, else 503, for probes that send HEAD."""
     reachable = await _database_reachable(state)
     return Response(content=None, status_code=200 if reachable else 503)
