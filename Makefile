@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # llama-cpp-python compiles llama.cpp on install (a few minutes, once; pip
-# caches the wheel). The multimodal part is not needed and is left out.
-LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF"
+# caches the wheel). The multimodal part is not needed and is left out. The
+# build is portable (GGML_NATIVE=OFF): a -march=native build of 0.3.36 on an
+# Intel Xeon with AMX crashed with SIGSEGV in ggml_backend_amx_mul_mat on the
+# first generated token, and a cached native wheel would carry one machine's
+# instruction set to the next.
+LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"
 
 .PHONY: serve test install install-local install-dev migrate bench bench-tools bench-scale clean loadtest
 
