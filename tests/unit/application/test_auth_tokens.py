@@ -86,3 +86,41 @@ def test_short_secret_key_rejected() -> None:
             clock=world.clock,
             ids=world.ids,
         )
+
+
+def test_verified_token_keeps_type_check() -> None:
+    world = AuthWorld()
+    access = world.tokens.issue(uuid.uuid4(), TokenType.ACCESS)
+    assert world.tokens.decode(access.token, TokenType.ACCESS) == access.claims
+
+    with pytest.raises(AuthenticationError) as raised:
+        world.tokens.decode(access.token, TokenType.REFRESH)
+
+    assert raised.value.message == "The token is not a refresh token."
+
+
+def test_future_token_valid_once_issued() -> None:
+    issuing = AuthWorld()
+    issuing.clock.advance(3600)
+    issued = issuing.tokens.issue(uuid.uuid4(), TokenType.ACCESS)
+    verifying = AuthWorld()
+    with pytest.raises(AuthenticationError):
+        verifying.tokens.decode(issued.token, TokenType.ACCESS)
+
+    verifying.clock.advance(3600)
+
+    assert verifying.tokens.decode(issued.token, TokenType.ACCESS) == issued.claims
+
+
+def test_tampered_token_rejected_after_genuine() -> None:
+    world = AuthWorld()
+    issued = world.tokens.issue(uuid.uuid4(), TokenType.ACCESS)
+    assert world.tokens.decode(issued.token, TokenType.ACCESS) == issued.claims
+    header, payload, signature = issued.token.split(".")
+    flipped = "A" if signature[0] != "A" else "B"
+    tampered = ".".join([header, payload, flipped + signature[1:]])
+
+    with pytest.raises(AuthenticationError) as raised:
+        world.tokens.decode(tampered, TokenType.ACCESS)
+
+    assert raised.value.message == "The token is invalid."
