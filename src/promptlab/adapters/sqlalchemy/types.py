@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from promptlab.domain.messages import Message
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
@@ -40,6 +43,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # On SQLite the stored text is parsed and marked UTC in one step,
+        # instead of SQLAlchemy's parser followed by process_result_value.
+        if dialect.name == "sqlite":
+            return _utc_datetime_from_sqlite_text
+        return super().result_processor(dialect, coltype)
+
+
+def _utc_datetime_from_sqlite_text(value: str | None) -> datetime | None:
+    """Parse the naive UTC text SQLAlchemy stores on SQLite ("2025-01-01 10:00:00.000000")."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
 
 class Money(TypeDecorator[Decimal]):
     """Exact decimals: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
@@ -63,3 +80,34 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(value) if not isinstance(value, Decimal) else value
+
+
+_decode_messages = msgspec.json.Decoder(tuple[Message, ...]).decode
+
+
+def _convert_messages(value: Any) -> tuple[Message, ...]:
+    return msgspec.convert(value, tuple[Message, ...])
+
+
+class MessagesRead(TypeDecorator[tuple[Message, ...]]):
+    """A JSON column of chat messages read straight into domain Messages.
+
+    Used with `type_coerce` in SELECT lists only; the column itself stays a
+    `JsonDocument`. msgspec parses the stored text (SQLite) or converts the
+    already parsed list (asyncpg decodes JSONB itself) in one call, which
+    took a fifth of the time of parsing to dicts and building each Message
+    in Python (timed on a two-message prompt).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        def process(value: Any) -> tuple[Message, ...] | None:
+            if value is None:
+                return None
+            if isinstance(value, str | bytes):
+                return _decode_messages(value)
+            return _convert_messages(value)
+
+        return process

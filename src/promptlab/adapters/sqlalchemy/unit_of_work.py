@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -14,6 +14,11 @@ from sqlalchemy.sql import Executable
 
 from promptlab.adapters.sqlalchemy.engine import WRITE_TRANSACTION
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
+from promptlab.adapters.sqlalchemy.prepared import (
+    PreparedQuery,
+    driver_error_is_unavailable,
+    fetch_on_driver,
+)
 from promptlab.adapters.sqlalchemy.repositories.accounts import (
     SqlRefreshTokenRepository,
     SqlUserRepository,
@@ -56,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self._write_lock_timeout = write_lock_timeout
         self._holds_write_lock = False
         self._connection: AsyncConnection | None = None
+        self._driver_connection: Any = None
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
         self.organizations = SqlOrganizationRepository(self)
@@ -102,6 +108,38 @@ class SqlAlchemyUnitOfWork:
         except (OSError, ConnectionError, TimeoutError) as error:
             await self._discard()
             raise unavailable(error) from error
+
+    async def fetch_all(
+        self, query: PreparedQuery, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """Run a prepared SELECT and return its rows as sequences in the statement's column order.
+
+        A read-only unit of work runs it on the driver's connection (see
+        `prepared` for why). A write transaction runs it through SQLAlchemy,
+        which starts the transaction (`BEGIN IMMEDIATE` on SQLite) before
+        the first statement.
+        """
+        if self._write:
+            return list(await self.execute(query.statement, parameters))
+
+        connection = await self._acquire()
+        dialect = self._engine.dialect
+        compiled = query.compiled_for(dialect)
+        try:
+            if self._driver_connection is None:
+                self._driver_connection = (await connection.get_raw_connection()).driver_connection
+            rows = await fetch_on_driver(
+                dialect.name,
+                self._driver_connection,
+                compiled.sql,
+                compiled.driver_parameters(parameters),
+            )
+        except Exception as error:
+            if driver_error_is_unavailable(error):
+                await self._discard()
+                raise unavailable(error) from error
+            raise
+        return compiled.convert_rows(rows)
 
     async def commit(self) -> None:
         if self._connection is None:
@@ -150,6 +188,7 @@ class SqlAlchemyUnitOfWork:
 
     async def _release(self) -> None:
         connection, self._connection = self._connection, None
+        self._driver_connection = None
         try:
             if connection is not None:
                 await connection.close()
@@ -159,6 +198,7 @@ class SqlAlchemyUnitOfWork:
     async def _discard(self) -> None:
         """Drop a connection that failed, without letting a second failure mask the first."""
         connection, self._connection = self._connection, None
+        self._driver_connection = None
         self._give_back_write_lock()
         if connection is None:
             return

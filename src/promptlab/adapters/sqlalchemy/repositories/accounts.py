@@ -9,26 +9,41 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
+from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, check_column_order
 from promptlab.adapters.sqlalchemy.tables import refresh_tokens, users
 from promptlab.domain.accounts import RefreshTokenRecord, User, email_taken
 
 
+_USER_COLUMNS = check_column_order(
+    users,
+    "id",
+    "email",
+    "email_normalized",
+    "full_name",
+    "password_hash",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
+
+
 def _user_from_row(row: Any) -> User:
+    """Map a row of `select(users)`, read by position."""
     return User(
-        id=row.id,
-        email=row.email,
-        email_normalized=row.email_normalized,
-        full_name=row.full_name,
-        password_hash=row.password_hash,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row[0],
+        email=row[1],
+        email_normalized=row[2],
+        full_name=row[3],
+        password_hash=row[4],
+        is_active=row[5],
+        created_at=row[6],
+        updated_at=row[7],
     )
 
 
 # Built once: every authenticated request loads its user.
-_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_USER_BY_ID = PreparedQuery(select(users).where(users.c.id == bindparam("user_id")))
 
 
 class SqlUserRepository(SqlRepository):
@@ -50,9 +65,8 @@ class SqlUserRepository(SqlRepository):
             raise email_taken(user.email) from error
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        result = await self._uow.execute(_USER_BY_ID, {"user_id": user_id})
-        row = result.first()
-        return _user_from_row(row) if row else None
+        rows = await self._uow.fetch_all(_USER_BY_ID, {"user_id": user_id})
+        return _user_from_row(rows[0]) if rows else None
 
     async def get_by_email(self, email_normalized: str) -> User | None:
         result = await self._uow.execute(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, Table, tuple_
+from sqlalchemy import Integer, Select, Table, bindparam, tuple_
 
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
 from promptlab.application.pagination import Cursor, Page, PageRequest
 
 if TYPE_CHECKING:
@@ -32,6 +33,52 @@ def keyset(statement: Select[Any], table: Table, page: PageRequest) -> Select[An
             tuple_(created_at, row_id) < tuple_(page.after.created_at, page.after.id)
         )
     return statement.order_by(created_at.desc(), row_id.desc()).limit(page.limit + 1)
+
+
+def check_column_order(table: Table, *names: str) -> tuple[str, ...]:
+    """Return `names` after checking they are `table`'s columns in order.
+
+    Row mappers read columns by position, which is faster than by name; this
+    check at import time makes a reordered or added column fail loudly.
+    """
+    actual = tuple(column.key for column in table.c)
+    if actual != names:
+        raise RuntimeError(f"table {table.name} has the columns {actual}, the mapper reads {names}")
+    return names
+
+
+class PreparedKeyset:
+    """A keyset-paginated SELECT built once: the first page and the pages after a cursor.
+
+    The same order and limit as `keyset`, with the limit, the cursor and the
+    statement's own filters as bind parameters.
+    """
+
+    def __init__(self, statement: Select[Any], table: Table) -> None:
+        created_at = table.c.created_at
+        row_id = table.c.id
+        ordered = statement.order_by(created_at.desc(), row_id.desc()).limit(
+            bindparam("page_limit", type_=Integer())
+        )
+        self._first = PreparedQuery(ordered)
+        self._after = PreparedQuery(
+            ordered.where(
+                tuple_(created_at, row_id)
+                < tuple_(
+                    bindparam("after_created_at", type_=created_at.type),
+                    bindparam("after_id", type_=row_id.type),
+                )
+            )
+        )
+
+    def query(self, page: PageRequest, parameters: dict[str, Any]) -> PreparedQuery:
+        """Return the query for `page`, adding its limit and cursor to `parameters`."""
+        parameters["page_limit"] = page.limit + 1
+        if page.after is None:
+            return self._first
+        parameters["after_created_at"] = page.after.created_at
+        parameters["after_id"] = page.after.id
+        return self._after
 
 
 def to_page(items: list[T], page: PageRequest, cursor_of: Any) -> Page[T]:

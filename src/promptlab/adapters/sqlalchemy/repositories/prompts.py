@@ -5,10 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, type_coerce, update
 
-from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
+from promptlab.adapters.sqlalchemy.repositories.base import (
+    PreparedKeyset,
+    SqlRepository,
+    check_column_order,
+    keyset,
+    to_page,
+)
 from promptlab.adapters.sqlalchemy.tables import executions, prompt_sessions, prompts
+from promptlab.adapters.sqlalchemy.types import MessagesRead
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.application.ports.prompts import RowLock
 from promptlab.domain.messages import Message, MessageRole
@@ -17,19 +25,36 @@ from promptlab.domain.prompts import Prompt
 from promptlab.domain.sessions import PromptSession, SessionCounts, SessionStatus
 
 
+_SESSION_COLUMNS = check_column_order(
+    prompt_sessions,
+    "id",
+    "project_id",
+    "name",
+    "description",
+    "default_model",
+    "default_parameters",
+    "metadata",
+    "status",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
 def session_from_row(row: Any) -> PromptSession:
+    """Map a row of `select(prompt_sessions)`, read by position."""
     return PromptSession(
-        id=row.id,
-        project_id=row.project_id,
-        name=row.name,
-        description=row.description,
-        default_model=row.default_model,
-        default_parameters=GenerationParameters.from_dict(row.default_parameters),
-        metadata=dict(row._mapping["metadata"]),
-        status=SessionStatus(row.status),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row[0],
+        project_id=row[1],
+        name=row[2],
+        description=row[3],
+        default_model=row[4],
+        default_parameters=GenerationParameters.from_dict(row[5]),
+        metadata=dict(row[6]),
+        status=SessionStatus(row[7]),
+        created_by=row[8],
+        created_at=row[9],
+        updated_at=row[10],
     )
 
 
@@ -46,18 +71,64 @@ def messages_from_json(data: list[dict[str, str]]) -> tuple[Message, ...]:
     return tuple(Message(role=_ROLES[item["role"]], content=item["content"]) for item in data)
 
 
-def prompt_from_row(row: Any) -> Prompt:
-    return Prompt(
-        id=row.id,
-        project_id=row.project_id,
-        session_id=row.session_id,
-        name=row.name,
-        messages=messages_from_json(row.messages),
-        variables=tuple(row.variables),
-        parent_id=row.parent_id,
-        created_by=row.created_by,
-        created_at=row.created_at,
+_PROMPT_COLUMNS = check_column_order(
+    prompts,
+    "id",
+    "project_id",
+    "session_id",
+    "name",
+    "messages",
+    "variables",
+    "parent_id",
+    "created_by",
+    "created_at",
+)
+
+
+# The columns of `prompts`, with the messages read as domain Messages.
+_PROMPT_SELECT = select(
+    *(
+        type_coerce(column, MessagesRead()).label(column.key) if column.key == "messages" else column
+        for column in prompts.c
     )
+)
+
+
+def prompt_from_row(row: Any) -> Prompt:
+    """Map a row of `_PROMPT_SELECT`, read by position."""
+    return Prompt(
+        id=row[0],
+        project_id=row[1],
+        session_id=row[2],
+        name=row[3],
+        messages=row[4],
+        variables=tuple(row[5]),
+        parent_id=row[6],
+        created_by=row[7],
+        created_at=row[8],
+    )
+
+
+# Built once: listing, reading and executing prompts run these on every request.
+_SESSION_BY_ID = PreparedQuery(
+    select(prompt_sessions).where(
+        prompt_sessions.c.id == bindparam("session_id"),
+        prompt_sessions.c.project_id == bindparam("project_id"),
+    )
+)
+_PROMPT_IN_SESSION = PreparedQuery(
+    _PROMPT_SELECT.where(
+        prompts.c.id == bindparam("prompt_id"), prompts.c.session_id == bindparam("session_id")
+    )
+)
+_PROMPT_IN_PROJECT = PreparedQuery(
+    _PROMPT_SELECT.where(
+        prompts.c.id == bindparam("prompt_id"), prompts.c.project_id == bindparam("project_id")
+    )
+)
+_PROMPTS_OF_SESSION = PreparedKeyset(
+    _PROMPT_SELECT.where(prompts.c.session_id == bindparam("session_id")), prompts
+)
 
 
 def _cursor_of(item: PromptSession | Prompt) -> tuple[Any, uuid.UUID]:
@@ -79,14 +150,15 @@ class SqlSessionRepository(SqlRepository):
     async def get(
         self, project_id: uuid.UUID, session_id: uuid.UUID, *, lock: RowLock | None = None
     ) -> PromptSession | None:
-        statement = select(prompt_sessions).where(
-            prompt_sessions.c.id == session_id, prompt_sessions.c.project_id == project_id
-        )
+        parameters = {"session_id": session_id, "project_id": project_id}
+        if lock is None:
+            rows = await self._uow.fetch_all(_SESSION_BY_ID, parameters)
+            return session_from_row(rows[0]) if rows else None
+
         # SQLite has no row locks; its write transactions take the database
         # lock at BEGIN, which serializes them anyway.
-        if lock is not None:
-            statement = statement.with_for_update(read=lock == "share")
-        row = (await self._uow.execute(statement)).first()
+        statement = _SESSION_BY_ID.statement.with_for_update(read=lock == "share")
+        row = (await self._uow.execute(statement, parameters)).first()
         return session_from_row(row) if row else None
 
     async def update(self, session: PromptSession) -> None:
@@ -158,20 +230,19 @@ class SqlPromptRepository(SqlRepository):
         )
 
     async def get(self, session_id: uuid.UUID, prompt_id: uuid.UUID) -> Prompt | None:
-        result = await self._uow.execute(
-            select(prompts).where(prompts.c.id == prompt_id, prompts.c.session_id == session_id)
+        rows = await self._uow.fetch_all(
+            _PROMPT_IN_SESSION, {"prompt_id": prompt_id, "session_id": session_id}
         )
-        row = result.first()
-        return prompt_from_row(row) if row else None
+        return prompt_from_row(rows[0]) if rows else None
 
     async def get_in_project(self, project_id: uuid.UUID, prompt_id: uuid.UUID) -> Prompt | None:
-        result = await self._uow.execute(
-            select(prompts).where(prompts.c.id == prompt_id, prompts.c.project_id == project_id)
+        rows = await self._uow.fetch_all(
+            _PROMPT_IN_PROJECT, {"prompt_id": prompt_id, "project_id": project_id}
         )
-        row = result.first()
-        return prompt_from_row(row) if row else None
+        return prompt_from_row(rows[0]) if rows else None
 
     async def list_for_session(self, session_id: uuid.UUID, page: PageRequest) -> Page[Prompt]:
-        statement = select(prompts).where(prompts.c.session_id == session_id)
-        result = await self._uow.execute(keyset(statement, prompts, page))
-        return to_page([prompt_from_row(row) for row in result], page, _cursor_of)
+        parameters: dict[str, Any] = {"session_id": session_id}
+        query = _PROMPTS_OF_SESSION.query(page, parameters)
+        rows = await self._uow.fetch_all(query, parameters)
+        return to_page([prompt_from_row(row) for row in rows], page, _cursor_of)

@@ -1,0 +1,167 @@
+"""SELECT statements compiled once per dialect and run straight on the database driver.
+
+Running a SELECT through SQLAlchemy's async connection costs, on every call,
+a greenlet switch, a cache-key walk over the statement, an execution context
+and a Result object whose rows convert their values one attribute at a time.
+On the authenticated list of 50 prompts that machinery was about half of the
+CPU time (`python -m bench profile --pyinstrument`). A PreparedQuery compiles
+its statement once per dialect into SQL text, the order of its parameters
+and the conversions SQLAlchemy's column types would apply, so a read costs
+one driver call plus those conversions.
+
+The conversions are the column types' own bind and result processors for
+the engine's dialect, so a row read here holds the same Python values as one
+read through SQLAlchemy. `SqlAlchemyUnitOfWork.fetch_all` decides which way
+a query runs: read-only units of work use the driver, write transactions go
+through SQLAlchemy so that they keep its transaction handling.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+
+from promptlab.adapters.sqlalchemy.codecs import uuid_from_hex
+from promptlab.adapters.sqlalchemy.sqlite_inline import InlineConnection
+
+Processor = Callable[[Any], Any] | None
+
+# Marks a parameter the caller must pass: a `bindparam` built without a value.
+REQUIRED = object()
+
+
+@attrs.frozen
+class CompiledQuery:
+    """A statement's SQL text for one dialect, with its parameter order and value conversions."""
+
+    sql: str
+    parameter_names: tuple[str, ...]
+    parameter_defaults: tuple[Any, ...]
+    bind_processors: tuple[Processor, ...]
+    result_processors: tuple[Processor, ...]
+
+    def driver_parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """Return the positional parameters the driver expects, converted as SQLAlchemy would."""
+        parameters = []
+        for name, default, process in zip(
+            self.parameter_names, self.parameter_defaults, self.bind_processors, strict=True
+        ):
+            value = values[name] if name in values else default
+            if value is REQUIRED:
+                raise KeyError(f"the query needs a value for the parameter {name!r}")
+            parameters.append(process(value) if process is not None and value is not None else value)
+        return parameters
+
+    def convert_rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Apply the columns' result processors to rows the driver returned.
+
+        UUIDs read from text are converted once per distinct value in the
+        result: in a page of prompts the project, session and author columns
+        repeat the same few values on every row.
+        """
+        processors = self.result_processors
+        if not any(processors):
+            return [tuple(row) for row in rows]
+        plain = [(index, process) for index, process in enumerate(processors) if process]
+        memoized = [(index, process, {}) for index, process in plain if process is uuid_from_hex]
+        if memoized:
+            plain = [(index, process) for index, process in plain if process is not uuid_from_hex]
+
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, process in plain:
+                values[index] = process(values[index])
+            for index, process, seen in memoized:
+                text = values[index]
+                value = seen.get(text)
+                if value is None:
+                    value = seen[text] = process(text)
+                values[index] = value
+            converted.append(tuple(values))
+        return converted
+
+
+class PreparedQuery:
+    """A SELECT whose parameters are all `bindparam`s, compiled on first use for each dialect.
+
+    Every value a caller passes must be a named `bindparam` of the
+    statement; values that SQLAlchemy binds on its own (such as the OFFSET
+    SQLite needs after a LIMIT) take the value fixed at build time.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, CompiledQuery] = {}
+
+    def compiled_for(self, dialect: Dialect) -> CompiledQuery:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = _compile(self.statement, dialect)
+            self._compiled[dialect.name] = compiled
+        return compiled
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> CompiledQuery:
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positiontup is None:
+        raise ValueError(f"dialect {dialect.name} does not use positional parameters")
+
+    names = tuple(compiled.positiontup)
+    binds = [compiled.binds[name] for name in names]
+    return CompiledQuery(
+        sql=str(compiled),
+        parameter_names=names,
+        parameter_defaults=tuple(REQUIRED if bind.required else bind.value for bind in binds),
+        bind_processors=tuple(
+            bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds
+        ),
+        result_processors=tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ),
+    )
+
+
+async def fetch_on_driver(
+    dialect_name: str, driver_connection: Any, sql: str, parameters: list[Any]
+) -> Sequence[Sequence[Any]]:
+    """Run `sql` on the driver's own connection (aiosqlite or asyncpg) and return every row."""
+    if dialect_name == "postgresql":
+        return await driver_connection.fetch(sql, *parameters)  # type: ignore[no-any-return]
+    if isinstance(driver_connection, InlineConnection):
+        return driver_connection.fetch_all_inline(sql, parameters)
+    async with driver_connection.execute(sql, parameters) as cursor:
+        return await cursor.fetchall()  # type: ignore[no-any-return]
+
+
+# SQLSTATE classes of PostgreSQL errors that mean the server cannot serve the
+# query right now: connection exception, insufficient resources, operator
+# intervention (shutdown, cancelled by the administrator, not accepting connections).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def driver_error_is_unavailable(error: BaseException) -> bool:
+    """Return whether an error raised by the driver itself means the database is unreachable.
+
+    The same errors count as SQLAlchemy's `is_unavailable` counts them once
+    wrapped: SQLite's OperationalError and InterfaceError, PostgreSQL errors
+    of the classes above, asyncpg's InterfaceError ("connection is closed"),
+    and socket errors.
+    """
+    if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
+        return True
+    if isinstance(error, OSError | ConnectionError | TimeoutError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return any(
+        cls.__name__ == "InterfaceError" and cls.__module__.startswith("asyncpg")
+        for cls in type(error).__mro__
+    )
