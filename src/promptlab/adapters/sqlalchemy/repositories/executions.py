@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
@@ -106,28 +106,38 @@ def _is_idempotency_clash(error: IntegrityError) -> bool:
     return "idempotency_key" in str(error.orig)
 
 
+# Built once: building the INSERT per call took three times the CPU of running
+# it (python -m bench profile --pyinstrument, execute). Executed with a dict of
+# column values, each statement sets exactly the columns that dict names.
+_INSERT = insert(executions)
+_FINISH = update(executions).where(
+    executions.c.id == bindparam("finished_id"),
+    executions.c.status == ExecutionStatus.RUNNING.value,
+)
+
+
 class SqlExecutionRepository(SqlRepository):
     async def add(self, execution: Execution) -> None:
-        statement = insert(executions).values(
-            id=execution.id,
-            project_id=execution.project_id,
-            session_id=execution.session_id,
-            prompt_id=execution.prompt_id,
-            model=execution.model,
-            provider=execution.provider,
-            messages=messages_to_json(execution.messages),
-            variables=execution.variables,
-            parameters=execution.parameters.to_dict(),
-            streamed=execution.streamed,
-            idempotency_key=execution.idempotency_key,
-            request_fingerprint=execution.request_fingerprint,
-            created_by=execution.created_by,
-            created_at=execution.created_at,
-            deadline_at=execution.deadline_at,
+        values = {
+            "id": execution.id,
+            "project_id": execution.project_id,
+            "session_id": execution.session_id,
+            "prompt_id": execution.prompt_id,
+            "model": execution.model,
+            "provider": execution.provider,
+            "messages": messages_to_json(execution.messages),
+            "variables": execution.variables,
+            "parameters": execution.parameters.to_dict(),
+            "streamed": execution.streamed,
+            "idempotency_key": execution.idempotency_key,
+            "request_fingerprint": execution.request_fingerprint,
+            "created_by": execution.created_by,
+            "created_at": execution.created_at,
+            "deadline_at": execution.deadline_at,
             **_outcome_values(execution),
-        )
+        }
         try:
-            await self._uow.execute(statement)
+            await self._uow.execute(_INSERT, values)
         except IntegrityError as error:
             if execution.idempotency_key is not None and _is_idempotency_clash(error):
                 raise DuplicateIdempotencyKeyError(
@@ -169,14 +179,8 @@ class SqlExecutionRepository(SqlRepository):
         return to_page(items, page, lambda execution: (execution.created_at, execution.id))
 
     async def finish(self, execution: Execution) -> bool:
-        result = await self._uow.execute(
-            update(executions)
-            .where(
-                executions.c.id == execution.id,
-                executions.c.status == ExecutionStatus.RUNNING.value,
-            )
-            .values(**_outcome_values(execution))
-        )
+        parameters = {"finished_id": execution.id, **_outcome_values(execution)}
+        result = await self._uow.execute(_FINISH, parameters)
         return result.rowcount == 1
 
     async def fail_overdue(self, now: datetime, error: ExecutionError) -> int:
