@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import BindParameter
 
 from promptlab.adapters.sqlalchemy.codecs import uuid_from_hex
 from promptlab.adapters.sqlalchemy.sqlite_inline import InlineConnection
@@ -51,10 +52,12 @@ class CompiledQuery:
         for name, default, process in zip(
             self.parameter_names, self.parameter_defaults, self.bind_processors, strict=True
         ):
-            value = values[name] if name in values else default
+            value = values.get(name, default)
             if value is REQUIRED:
                 raise KeyError(f"the query needs a value for the parameter {name!r}")
-            parameters.append(process(value) if process is not None and value is not None else value)
+            parameters.append(
+                process(value) if process is not None and value is not None else value
+            )
         return parameters
 
     def convert_rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -99,33 +102,60 @@ class PreparedQuery:
         self.statement = statement
         self._compiled: dict[str, CompiledQuery] = {}
 
-    def compiled_for(self, dialect: Dialect) -> CompiledQuery:
+    async def compiled_on(self, dialect: Dialect, driver_connection: Any) -> CompiledQuery:
+        """Return the statement compiled for `dialect`, compiling it on first use.
+
+        Some result processors depend on the type the server reports for the
+        column (asyncpg's NUMERIC processor needs the PostgreSQL type OID), so
+        the first compilation asks the driver, as SQLAlchemy reads
+        `cursor.description` on each execution.
+        """
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = _compile(self.statement, dialect)
+            sql, names, binds = _compile_text(self.statement, dialect)
+            columns = self.statement.selected_columns
+            type_codes = await _column_type_codes(
+                dialect.name, driver_connection, sql, len(columns)
+            )
+            compiled = CompiledQuery(
+                sql=sql,
+                parameter_names=names,
+                parameter_defaults=tuple(
+                    REQUIRED if bind.required else bind.value for bind in binds
+                ),
+                bind_processors=tuple(
+                    bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds
+                ),
+                result_processors=tuple(
+                    column.type.dialect_impl(dialect).result_processor(dialect, type_code)
+                    for column, type_code in zip(columns, type_codes, strict=True)
+                ),
+            )
             self._compiled[dialect.name] = compiled
         return compiled
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> CompiledQuery:
+def _compile_text(
+    statement: Select[Any], dialect: Dialect
+) -> tuple[str, tuple[str, ...], list[BindParameter[Any]]]:
     compiled = statement.compile(dialect=dialect)
     if compiled.positiontup is None:
         raise ValueError(f"dialect {dialect.name} does not use positional parameters")
-
     names = tuple(compiled.positiontup)
-    binds = [compiled.binds[name] for name in names]
-    return CompiledQuery(
-        sql=str(compiled),
-        parameter_names=names,
-        parameter_defaults=tuple(REQUIRED if bind.required else bind.value for bind in binds),
-        bind_processors=tuple(
-            bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds
-        ),
-        result_processors=tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ),
-    )
+    return str(compiled), names, [compiled.binds[name] for name in names]
+
+
+async def _column_type_codes(
+    dialect_name: str, driver_connection: Any, sql: str, column_count: int
+) -> list[Any]:
+    """Return the type code of each result column, as the driver's cursor description has it.
+
+    asyncpg reports PostgreSQL type OIDs; SQLite reports none, so each is None.
+    """
+    if dialect_name == "postgresql":
+        statement = await driver_connection.prepare(sql)
+        return [attribute.type.oid for attribute in statement.get_attributes()]
+    return [None] * column_count
 
 
 async def fetch_on_driver(

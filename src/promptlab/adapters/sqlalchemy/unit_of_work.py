@@ -124,10 +124,10 @@ class SqlAlchemyUnitOfWork:
 
         connection = await self._acquire()
         dialect = self._engine.dialect
-        compiled = query.compiled_for(dialect)
         try:
             if self._driver_connection is None:
                 self._driver_connection = (await connection.get_raw_connection()).driver_connection
+            compiled = await query.compiled_on(dialect, self._driver_connection)
             rows = await fetch_on_driver(
                 dialect.name,
                 self._driver_connection,

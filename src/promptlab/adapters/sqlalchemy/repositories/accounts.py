@@ -14,7 +14,6 @@ from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, check
 from promptlab.adapters.sqlalchemy.tables import refresh_tokens, users
 from promptlab.domain.accounts import RefreshTokenRecord, User, email_taken
 
-
 _USER_COLUMNS = check_column_order(
     users,
     "id",

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+import collections
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
-from promptlab.adapters.sqlalchemy.repositories.prompts import (
-    messages_from_json,
-    messages_to_json,
-)
+from promptlab.adapters.sqlalchemy.repositories.prompts import messages_to_json
 from promptlab.adapters.sqlalchemy.tables import executions
+from promptlab.adapters.sqlalchemy.types import MessagesRead
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.application.ports.executions import DuplicateIdempotencyKeyError, ExecutionFilter
 from promptlab.domain.catalog import Usage
 from promptlab.domain.executions import Execution, ExecutionError, ExecutionStatus
 from promptlab.domain.parameters import GenerationParameters
 
+# The columns of `executions`, with the messages read as domain Messages.
+_EXECUTION_SELECT = select(
+    *(
+        type_coerce(column, MessagesRead()).label(column.key)
+        if column.key == "messages"
+        else column
+        for column in executions.c
+    )
+)
+# Rows from the driver are plain tuples; this gives them the attribute names
+# that SQLAlchemy's rows have, so one mapper reads both.
+_ExecutionRow = collections.namedtuple(  # type: ignore[misc]
+    "_ExecutionRow", [column.key for column in executions.c], rename=False
+)
+
 
 def execution_from_row(row: Any) -> Execution:
+    """Map a row of `_EXECUTION_SELECT`, from SQLAlchemy or as an `_ExecutionRow`."""
     usage_counts = (
         row.input_tokens,
         row.output_tokens,
@@ -55,7 +71,7 @@ def execution_from_row(row: Any) -> Execution:
         prompt_id=row.prompt_id,
         model=row.model,
         provider=row.provider,
-        messages=messages_from_json(row.messages),
+        messages=row.messages,
         variables=dict(row.variables),
         parameters=GenerationParameters.from_dict(row.parameters),
         status=ExecutionStatus(row.status),
@@ -110,6 +126,12 @@ def _is_idempotency_clash(error: IntegrityError) -> bool:
 # it (python -m bench profile --pyinstrument, execute). Executed with a dict of
 # column values, each statement sets exactly the columns that dict names.
 _INSERT = insert(executions)
+_EXECUTION_IN_PROMPT = PreparedQuery(
+    _EXECUTION_SELECT.where(
+        executions.c.id == bindparam("execution_id"),
+        executions.c.prompt_id == bindparam("prompt_id"),
+    )
+)
 _FINISH = update(executions).where(
     executions.c.id == bindparam("finished_id"),
     executions.c.status == ExecutionStatus.RUNNING.value,
@@ -146,19 +168,16 @@ class SqlExecutionRepository(SqlRepository):
             raise
 
     async def get(self, prompt_id: uuid.UUID, execution_id: uuid.UUID) -> Execution | None:
-        result = await self._uow.execute(
-            select(executions).where(
-                executions.c.id == execution_id, executions.c.prompt_id == prompt_id
-            )
+        rows = await self._uow.fetch_all(
+            _EXECUTION_IN_PROMPT, {"execution_id": execution_id, "prompt_id": prompt_id}
         )
-        row = result.first()
-        return execution_from_row(row) if row else None
+        return execution_from_row(_ExecutionRow._make(rows[0])) if rows else None
 
     async def get_by_idempotency_key(
         self, user_id: uuid.UUID, idempotency_key: str
     ) -> Execution | None:
         result = await self._uow.execute(
-            select(executions).where(
+            _EXECUTION_SELECT.where(
                 executions.c.created_by == user_id,
                 executions.c.idempotency_key == idempotency_key,
             )
@@ -169,7 +188,7 @@ class SqlExecutionRepository(SqlRepository):
     async def list_for_prompt(
         self, prompt_id: uuid.UUID, filters: ExecutionFilter, page: PageRequest
     ) -> Page[Execution]:
-        statement = select(executions).where(executions.c.prompt_id == prompt_id)
+        statement = _EXECUTION_SELECT.where(executions.c.prompt_id == prompt_id)
         if filters.status is not None:
             statement = statement.where(executions.c.status == filters.status.value)
         if filters.model is not None:

@@ -39,7 +39,6 @@ from promptlab.domain.projects import (
     project_name_taken,
 )
 
-
 _PROJECT_COLUMNS = check_column_order(
     projects,
     "id",

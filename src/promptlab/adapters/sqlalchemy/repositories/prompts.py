@@ -19,11 +19,10 @@ from promptlab.adapters.sqlalchemy.tables import executions, prompt_sessions, pr
 from promptlab.adapters.sqlalchemy.types import MessagesRead
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.application.ports.prompts import RowLock
-from promptlab.domain.messages import Message, MessageRole
+from promptlab.domain.messages import Message
 from promptlab.domain.parameters import GenerationParameters
 from promptlab.domain.prompts import Prompt
 from promptlab.domain.sessions import PromptSession, SessionCounts, SessionStatus
-
 
 _SESSION_COLUMNS = check_column_order(
     prompt_sessions,
@@ -62,15 +61,6 @@ def messages_to_json(messages: tuple[Message, ...]) -> list[dict[str, str]]:
     return [{"role": message.role.value, "content": message.content} for message in messages]
 
 
-# A dict lookup, because calling MessageRole(value) costs ten times as much
-# and runs for every message of every prompt and execution log read.
-_ROLES = {role.value: role for role in MessageRole}
-
-
-def messages_from_json(data: list[dict[str, str]]) -> tuple[Message, ...]:
-    return tuple(Message(role=_ROLES[item["role"]], content=item["content"]) for item in data)
-
-
 _PROMPT_COLUMNS = check_column_order(
     prompts,
     "id",
@@ -88,7 +78,9 @@ _PROMPT_COLUMNS = check_column_order(
 # The columns of `prompts`, with the messages read as domain Messages.
 _PROMPT_SELECT = select(
     *(
-        type_coerce(column, MessagesRead()).label(column.key) if column.key == "messages" else column
+        type_coerce(column, MessagesRead()).label(column.key)
+        if column.key == "messages"
+        else column
         for column in prompts.c
     )
 )
