@@ -185,7 +185,9 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
     try:
         for probe in probes:
             captured.clear()
-            async with factory(write=False) as uow:
+            # A write unit of work, because read-only ones run prepared queries
+            # on the driver, past this hook. The SQL text is the same either way.
+            async with factory(write=True) as uow:
                 await probe.plan_call(uow)
             plans[probe.name] = captured[-1] if captured else "(no SELECT was sent)"
     finally:
