@@ -201,7 +201,31 @@ async def _run(options: ProfileOptions, work_dir: Path) -> list[dict[str, Any]]:
                     )
                     continue
                 results.append(await _measure(driver, scenario, options.requests, options.profile))
+                if scenario.name == CEILING_OF and not options.scenario:
+                    results.append(await _measure_ceiling(body, work_dir, options.requests))
     return results
+
+
+# The scenario whose response the in-process ceiling serves.
+CEILING_OF = "list 50 prompts"
+
+
+async def _measure_ceiling(page: bytes, work_dir: Path, requests: int) -> dict[str, Any]:
+    """Measure the bare Litestar app of `bench.ceiling` serving `page`, through the same driver."""
+    from bench import ceiling
+
+    page_file = work_dir / "ceiling-page.json"
+    page_file.write_bytes(page)
+    os.environ[ceiling.PAGE_FILE_VARIABLE] = str(page_file)
+    app = ceiling.create_app()
+    scenario = Scenario(
+        name=f"ceiling: bare Litestar {CEILING_OF.removeprefix('list ')}",
+        group="ceiling",
+        request=Request("GET", (ceiling.CEILING_PATH,)),
+        expected_status=200,
+    )
+    async with app.lifespan():
+        return await _measure(AsgiDriver(app), scenario, requests, profile=False)
 
 
 def run_profile(options: ProfileOptions) -> list[dict[str, Any]]:

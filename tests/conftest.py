@@ -68,8 +68,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-def uow_factory(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
-    return SqlAlchemyUnitOfWorkFactory(engine)
+def uow_factory(engine: AsyncEngine) -> Iterator[SqlAlchemyUnitOfWorkFactory]:
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    yield factory
+    factory.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from functools import partial
 from typing import Any
 
+import attrs
 from sqlalchemy import Uuid, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -17,6 +19,24 @@ logger = logging.getLogger(__name__)
 
 # Execution option that makes a SQLite transaction take the write lock at BEGIN.
 WRITE_TRANSACTION = "promptlab_write_transaction"
+
+
+@attrs.frozen
+class InlineSqlite:
+    """Where an engine's SQLite file is and how its connections wait, for `InlineReader`."""
+
+    database: str
+    busy_timeout_ms: int
+
+
+# Engines on a SQLite file, whose calls run inline (in-memory and URI
+# databases are not: another connection would not see the same database).
+_INLINE_SQLITE: weakref.WeakKeyDictionary[AsyncEngine, InlineSqlite] = weakref.WeakKeyDictionary()
+
+
+def inline_sqlite(engine: AsyncEngine) -> InlineSqlite | None:
+    """Return the SQLite file of `engine` when its calls run inline, otherwise None."""
+    return _INLINE_SQLITE.get(engine)
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -63,6 +83,10 @@ def create_engine(
         # Same column types and stored text; only reading UUIDs back is faster.
         engine.dialect.colspecs = {**engine.dialect.colspecs, Uuid: codecs.HexUuid}
         _configure_sqlite(engine, busy_timeout_ms)
+        if inline:
+            _INLINE_SQLITE[engine] = InlineSqlite(
+                database=str(database), busy_timeout_ms=busy_timeout_ms
+            )
         return engine
 
     return create_async_engine(

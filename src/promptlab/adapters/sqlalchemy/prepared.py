@@ -10,8 +10,8 @@ and the conversions SQLAlchemy's column types would apply, so a read costs
 one driver call plus those conversions.
 
 The conversions are the column types' own bind and result processors for
-the engine's dialect, so a row read here holds the same Python values as one
-read through SQLAlchemy. `SqlAlchemyUnitOfWork.fetch_all` decides which way
+the engine's dialect, so a row read here contains the same Python values as
+one read through SQLAlchemy. `SqlAlchemyUnitOfWork.fetch_all` decides which way
 a query runs: read-only units of work use the driver, write transactions go
 through SQLAlchemy so that they keep its transaction handling.
 """

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
-from promptlab.adapters.sqlalchemy.engine import WRITE_TRANSACTION
+from promptlab.adapters.sqlalchemy.engine import WRITE_TRANSACTION, inline_sqlite
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
 from promptlab.adapters.sqlalchemy.prepared import (
     PreparedQuery,
@@ -30,6 +30,7 @@ from promptlab.adapters.sqlalchemy.repositories.prompts import (
     SqlPromptRepository,
     SqlSessionRepository,
 )
+from promptlab.adapters.sqlalchemy.sqlite_inline import InlineReader
 
 # Matches the default SQLite busy timeout (PROMPTLAB_SQLITE_BUSY_TIMEOUT_MS).
 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
@@ -54,9 +55,11 @@ class SqlAlchemyUnitOfWork:
         write: bool = True,
         write_lock: asyncio.Lock | None = None,
         write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
+        reader: InlineReader | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
+        self._reader = None if write else reader
         self._write_lock = write_lock if write else None
         self._write_lock_timeout = write_lock_timeout
         self._holds_write_lock = False
@@ -115,15 +118,26 @@ class SqlAlchemyUnitOfWork:
         """Run a prepared SELECT and return its rows as sequences in the statement's column order.
 
         A read-only unit of work runs it on the driver's connection (see
-        `prepared` for why). A write transaction runs it through SQLAlchemy,
-        which starts the transaction (`BEGIN IMMEDIATE` on SQLite) before
-        the first statement.
+        `prepared` for why), on a SQLite file on the process's shared
+        `InlineReader`. A write transaction runs it through SQLAlchemy, which
+        starts the transaction (`BEGIN IMMEDIATE` on SQLite) before the first
+        statement.
         """
         if self._write:
             return list(await self.execute(query.statement, parameters))
 
-        connection = await self._acquire()
         dialect = self._engine.dialect
+        if self._reader is not None:
+            compiled = await query.compiled_on(dialect, None)
+            try:
+                rows = self._reader.fetch_all(compiled.sql, compiled.driver_parameters(parameters))
+            except Exception as error:
+                if driver_error_is_unavailable(error):
+                    raise unavailable(error) from error
+                raise
+            return compiled.convert_rows(rows)
+
+        connection = await self._acquire()
         try:
             if self._driver_connection is None:
                 self._driver_connection = (await connection.get_raw_connection()).driver_connection
@@ -245,6 +259,12 @@ class SqlAlchemyUnitOfWorkFactory:
         self._engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._write_lock_timeout = write_lock_timeout
+        sqlite_file = inline_sqlite(engine)
+        self._reader = (
+            InlineReader(sqlite_file.database, busy_timeout_ms=sqlite_file.busy_timeout_ms)
+            if sqlite_file is not None
+            else None
+        )
 
     def __call__(self, *, write: bool = True) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(
@@ -252,4 +272,10 @@ class SqlAlchemyUnitOfWorkFactory:
             write=write,
             write_lock=self._write_lock,
             write_lock_timeout=self._write_lock_timeout,
+            reader=self._reader,
         )
+
+    def close(self) -> None:
+        """Close the shared SQLite reader; the engine's pool is closed by `engine.dispose()`."""
+        if self._reader is not None:
+            self._reader.close()

@@ -60,6 +60,11 @@ def create_app(
         for hook in SHUTDOWN_HOOKS:
             await hook(container)
         await container.rate_limiter().aclose()
+        # Only the SQL factory holds a connection of its own (the SQLite reader);
+        # a factory given as an override may not.
+        close_factory = getattr(container.uow_factory(), "close", None)
+        if close_factory is not None:
+            close_factory()
         await container.engine().dispose()
         logger.info("promptlab stopped")
 
