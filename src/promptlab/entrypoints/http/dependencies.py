@@ -82,8 +82,37 @@ def provide_page(
     )
 
 
+# Litestar resolves the dependencies that wait on the same ones concurrently,
+# in an anyio task group, which cost more than the dependencies themselves.
+# So each use case provider also waits on the user (or the page, which waits
+# on the user), and a request resolves its dependencies one after another:
+# unit of work, user, page, use case.
+
+
 def use_case(name: str) -> Provide:
-    """Provide the container's use case `name`, built around the request's unit of work."""
+    """Provide the container's use case `name` for an authenticated route."""
+
+    def provide(state: State, uow: RequestUnitOfWork, current_user: CurrentUser) -> Any:
+        del current_user
+        return getattr(container_of(state), name)(uow=uow)
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+def listing_use_case(name: str) -> Provide:
+    """Provide the container's use case `name` for an authenticated route that takes a page."""
+
+    def provide(state: State, uow: RequestUnitOfWork, page: RequestedPage) -> Any:
+        del page
+        return getattr(container_of(state), name)(uow=uow)
+
+    provide.__name__ = f"provide_{name}"
+    return Provide(provide, sync_to_thread=False)
+
+
+def public_use_case(name: str) -> Provide:
+    """Provide the container's use case `name` for a route open to anonymous callers."""
 
     def provide(state: State, uow: RequestUnitOfWork) -> Any:
         return getattr(container_of(state), name)(uow=uow)

@@ -22,7 +22,7 @@ from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
     client_address,
     container_of,
-    use_case,
+    public_use_case,
 )
 from promptlab.entrypoints.http.schemas.auth import (
     LoginIn,
@@ -78,7 +78,7 @@ class AuthController(Controller):
     @post(
         "/register/",
         status_code=HTTP_201_CREATED,
-        dependencies={"register": use_case("register_user")},
+        dependencies={"register": public_use_case("register_user")},
         summary="Register a user and their personal organization",
     )
     async def register(
@@ -104,7 +104,7 @@ class AuthController(Controller):
     @post(
         "/login/",
         status_code=HTTP_200_OK,
-        dependencies={"login": use_case("login_user")},
+        dependencies={"login": public_use_case("login_user")},
         summary="Exchange email and password for a token pair",
     )
     async def login(
@@ -121,7 +121,7 @@ class AuthController(Controller):
     @post(
         "/token/refresh/",
         status_code=HTTP_200_OK,
-        dependencies={"refresh_tokens": use_case("refresh_tokens")},
+        dependencies={"refresh_tokens": public_use_case("refresh_tokens")},
         summary="Rotate a refresh token",
     )
     async def refresh(

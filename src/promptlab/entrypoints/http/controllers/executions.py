@@ -35,6 +35,7 @@ from promptlab.entrypoints.http.dependencies import (
     RequestedPage,
     client_address,
     container_of,
+    listing_use_case,
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
@@ -165,7 +166,7 @@ class ExecutionController(Controller):
 
     @get(
         EXECUTIONS,
-        dependencies={"list_executions": use_case("list_executions")},
+        dependencies={"list_executions": listing_use_case("list_executions")},
         summary="List the execution logs of a prompt, newest first",
     )
     async def list_executions(

@@ -34,7 +34,12 @@ from promptlab.application.organizations.update_organization import (
     UpdateOrganizationCommand,
 )
 from promptlab.domain.organizations import OrganizationRole
-from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    RequestedPage,
+    listing_use_case,
+    use_case,
+)
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
 from promptlab.entrypoints.http.schemas.organizations import (
     MemberAddIn,
@@ -62,7 +67,7 @@ class OrganizationController(Controller):
 
     @get(
         "/",
-        dependencies={"list_organizations": use_case("list_organizations")},
+        dependencies={"list_organizations": listing_use_case("list_organizations")},
         summary="Organizations the caller belongs to, with the caller's role",
     )
     async def list_organizations(
@@ -136,7 +141,7 @@ class OrganizationController(Controller):
 
     @get(
         "/{organization_id:uuid}/members/",
-        dependencies={"list_members": use_case("list_members")},
+        dependencies={"list_members": listing_use_case("list_members")},
         summary="Members of the organization (any member)",
     )
     async def list_members(

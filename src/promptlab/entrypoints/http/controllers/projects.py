@@ -34,7 +34,12 @@ from promptlab.application.projects.update_collaborator import (
     UpdateCollaboratorCommand,
 )
 from promptlab.application.projects.update_project import UpdateProject, UpdateProjectCommand
-from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    RequestedPage,
+    listing_use_case,
+    use_case,
+)
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
 from promptlab.entrypoints.http.schemas.projects import (
     CollaboratorCreateIn,
@@ -59,7 +64,7 @@ class ProjectController(Controller):
 
     @get(
         "/",
-        dependencies={"list_projects": use_case("list_projects")},
+        dependencies={"list_projects": listing_use_case("list_projects")},
         summary="List the projects the caller can see",
     )
     async def list_projects(
@@ -164,7 +169,7 @@ class ProjectController(Controller):
 
     @get(
         COLLABORATORS,
-        dependencies={"list_collaborators": use_case("list_collaborators")},
+        dependencies={"list_collaborators": listing_use_case("list_collaborators")},
         summary="List a project's collaborators",
     )
     async def list_collaborators(

@@ -12,7 +12,12 @@ from litestar.status_codes import HTTP_201_CREATED
 from promptlab.application.prompts.create_prompt import CreatePrompt, CreatePromptCommand
 from promptlab.application.prompts.get_prompt import GetPrompt, GetPromptCommand
 from promptlab.application.prompts.list_prompts import ListPrompts, ListPromptsCommand
-from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    RequestedPage,
+    listing_use_case,
+    use_case,
+)
 from promptlab.entrypoints.http.requests import StrictTextRequest
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
 from promptlab.entrypoints.http.schemas.prompts import PromptCreateIn, PromptOut, prompt_out
@@ -27,7 +32,7 @@ class PromptController(Controller):
 
     @get(
         "/",
-        dependencies={"list_prompts": use_case("list_prompts")},
+        dependencies={"list_prompts": listing_use_case("list_prompts")},
         summary="List the prompts of a session, newest first",
     )
     async def list_prompts(

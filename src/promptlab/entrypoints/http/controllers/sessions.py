@@ -16,7 +16,12 @@ from promptlab.application.sessions.list_sessions import ListSessions, ListSessi
 from promptlab.application.sessions.update_session import UpdateSession
 from promptlab.domain.parameters import GenerationParameters
 from promptlab.domain.sessions import SessionStatus
-from promptlab.entrypoints.http.dependencies import CurrentUser, RequestedPage, use_case
+from promptlab.entrypoints.http.dependencies import (
+    CurrentUser,
+    RequestedPage,
+    listing_use_case,
+    use_case,
+)
 from promptlab.entrypoints.http.requests import StrictTextRequest
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
 from promptlab.entrypoints.http.schemas.sessions import (
@@ -41,7 +46,7 @@ class SessionController(Controller):
 
     @get(
         "/",
-        dependencies={"list_sessions": use_case("list_sessions")},
+        dependencies={"list_sessions": listing_use_case("list_sessions")},
         summary="List the sessions of a project, newest first",
     )
     async def list_sessions(
