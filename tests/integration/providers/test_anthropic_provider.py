@@ -84,6 +84,7 @@ async def test_complete_sends_wire_request(
     assert recorded.headers["x-api-key"] == API_KEY
     assert recorded.headers["anthropic-version"] == ANTHROPIC_VERSION
     assert "authorization" not in recorded.headers
+    assert recorded.headers["content-type"] == "application/json"
     assert body["model"] == "claude-fake"
     assert body["max_tokens"] == 64
     assert body["temperature"] == 0.3

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import warnings
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -78,6 +80,7 @@ async def test_complete_sends_wire_request(
     body = recorded.json
     assert recorded.path == "/v1/chat/completions"
     assert recorded.headers["authorization"] == f"Bearer {API_KEY}"
+    assert recorded.headers["content-type"] == "application/json"
     assert body["model"] == "gpt-fake"
     assert body["messages"] == [
         {"role": "system", "content": "Be brief."},
@@ -481,3 +484,45 @@ async def test_each_call_is_one_attempt(
 
     assert response.text == "Echo: hello there world"
     assert len(fake_server.requests) == 3
+
+
+def test_provider_is_built_outside_event_loop() -> None:
+    # The registry builds providers before the server's event loop runs, so
+    # the connection pool must wait for the first call.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        provider = OpenAICompatibleProvider(
+            name="fake-openai", base_url="https://api.example.test/v1", api_key=API_KEY
+        )
+
+    # A loop of its own, which leaves the test session's event loop untouched.
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(provider.aclose())
+    finally:
+        loop.close()
+
+
+async def test_closed_provider_rejects_calls(fake_server: FakeProviderServer) -> None:
+    provider = OpenAICompatibleProvider(
+        name="fake-openai", base_url=fake_server.openai_base_url, api_key=API_KEY
+    )
+    await provider.complete(REQUEST, timeout=5)
+    await provider.aclose()
+
+    with pytest.raises(RuntimeError, match="is closed"):
+        await provider.complete(REQUEST, timeout=5)
+    assert len(fake_server.requests) == 1
+
+
+async def test_provider_rejects_second_event_loop(
+    provider: OpenAICompatibleProvider, fake_server: FakeProviderServer
+) -> None:
+    await provider.complete(REQUEST, timeout=5)
+
+    def call_from_new_loop() -> None:
+        asyncio.run(provider.complete(REQUEST, timeout=5))
+
+    with pytest.raises(RuntimeError, match="another event loop"):
+        await asyncio.to_thread(call_from_new_loop)
+    assert len(fake_server.requests) == 1

@@ -1,4 +1,4 @@
-"""Parsing shared by the HTTP adapters: Retry-After values, error bodies and server-sent events."""
+"""Parsing shared by the HTTP adapters: Retry-After, error bodies, lines and server-sent events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from promptlab.adapters.providers.errors import (
     retry_after_from_headers,
     upstream_error_message,
 )
-from promptlab.adapters.providers.sse import ServerSentEvent, iter_sse
+from promptlab.adapters.providers.sse import ServerSentEvent, iter_lines, iter_sse
 
 NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 
@@ -112,3 +112,56 @@ async def test_sse_ignores_blank_lines_between_events() -> None:
     events = await parse("\n\ndata: [DONE]\n\n\n")
 
     assert events == [ServerSentEvent(event=None, data="[DONE]")]
+
+
+async def chunks_of(*pieces: bytes) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
+
+
+async def split(*pieces: bytes) -> list[str]:
+    return [line async for line in iter_lines(chunks_of(*pieces))]
+
+
+async def test_lines_split_at_lf_crlf_and_cr() -> None:
+    assert await split(b"one\ntwo\r\nthree\rfour\n") == ["one", "two", "three", "four"]
+
+
+async def test_lines_join_crlf_across_chunks() -> None:
+    assert await split(b"one\r", b"\ntwo\r", b"\r\n") == ["one", "two", ""]
+
+
+async def test_lines_keep_blank_lines() -> None:
+    assert await split(b"data: x\n\n", b"\n") == ["data: x", "", ""]
+
+
+async def test_lines_join_pieces_of_one_line() -> None:
+    assert await split(b"da", b"ta: ", b"split\n") == ["data: split"]
+
+
+async def test_lines_decode_utf8_split_across_chunks() -> None:
+    encoded = "data: 漢字 🙂\n".encode()
+
+    assert await split(encoded[:8], encoded[8:9], encoded[9:]) == ["data: 漢字 🙂"]
+
+
+async def test_lines_keep_unicode_line_breaks() -> None:
+    text = "a\u2028b\u2029c\x85d\x0be\x0cf\x1cg"
+
+    assert await split(f"{text}\n".encode()) == [text]
+
+
+async def test_lines_replace_invalid_utf8() -> None:
+    assert await split(b"bad \xff byte\n") == ["bad \ufffd byte"]
+
+
+async def test_lines_yield_last_line_without_end() -> None:
+    assert await split(b"one\ntwo") == ["one", "two"]
+
+
+async def test_lines_end_with_final_cr() -> None:
+    assert await split(b"one\r") == ["one"]
+
+
+async def test_lines_of_empty_body() -> None:
+    assert await split() == []

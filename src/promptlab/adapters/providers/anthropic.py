@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import attrs
-import httpx
 
 from promptlab.adapters.providers.errors import (
     OVERLOADED_STATUS,
@@ -18,12 +17,9 @@ from promptlab.adapters.providers.errors import (
 from promptlab.adapters.providers.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
-    EventStream,
-    build_client,
+    ProviderEndpoint,
     optional_int,
     parse_event_json,
-    post_json,
 )
 from promptlab.application.ports.model_provider import (
     ChatRequest,
@@ -78,7 +74,6 @@ class AnthropicProvider:
         api_key: str | None,
         max_output_tokens: Mapping[str, int] | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        max_keepalive_connections: int = DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self._name = name
@@ -87,11 +82,13 @@ class AnthropicProvider:
         headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
         if api_key:
             headers["x-api-key"] = api_key
-        self._client = build_client(
-            base_url,
+        self._endpoint = ProviderEndpoint(
+            provider=name,
+            base_url=base_url,
+            path=MESSAGES_PATH,
             headers=headers,
+            secret=api_key,
             max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
             connect_timeout=connect_timeout,
         )
 
@@ -100,26 +97,14 @@ class AnthropicProvider:
         return self._name
 
     async def complete(self, request: ChatRequest, *, timeout: float) -> ChatResponse:
-        body, headers = await post_json(
-            self._client,
-            provider=self._name,
-            path=MESSAGES_PATH,
-            payload=self._payload(request, stream=False),
-            timeout=timeout,
-            secret=self._api_key,
+        body, headers = await self._endpoint.post_json(
+            self._payload(request, stream=False), timeout=timeout
         )
         return self._parse_message(body, headers)
 
     async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
         payload = self._payload(request, stream=True)
-        async with EventStream(
-            self._client,
-            provider=self._name,
-            path=MESSAGES_PATH,
-            payload=payload,
-            timeout=timeout,
-            secret=self._api_key,
-        ) as events:
+        async with self._endpoint.stream(payload, timeout=timeout) as events:
             request_id = events.headers.get("request-id")
             counts = _UsageCounts()
             stop_reason: str | None = None
@@ -163,7 +148,7 @@ class AnthropicProvider:
                 # types added later carry nothing needed here.
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._endpoint.aclose()
 
     def _payload(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         parameters = request.parameters
@@ -204,7 +189,7 @@ class AnthropicProvider:
         # Anthropic outputs cannot be made reproducible and the value is ignored.
         return payload
 
-    def _parse_message(self, body: dict[str, Any], headers: httpx.Headers) -> ChatResponse:
+    def _parse_message(self, body: dict[str, Any], headers: Mapping[str, str]) -> ChatResponse:
         content = body.get("content")
         if not isinstance(content, list):
             raise invalid_response_error(self._name, "'content' is missing or not a list")

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 
 from promptlab.application.ports.model_provider import ProviderError, ProviderErrorCode
 
@@ -157,34 +157,38 @@ def error_from_status(
 
 
 def error_from_transport(
-    provider: str, error: httpx.TransportError, *, url: str, timeout: float
+    provider: str,
+    error: aiohttp.ClientError,
+    *,
+    url: str,
+    connect_timeout: float,
+    timeout: float,
+    secret: str | None,
 ) -> ProviderError:
-    """Classify a failure to exchange a request and response with `provider`."""
-    if isinstance(error, httpx.ConnectTimeout):
-        return ProviderError(
-            ProviderErrorCode.CONNECTION_FAILED,
-            f"Could not connect to provider '{provider}' at {url} within {timeout:g} s.",
-            retryable=True,
+    """Classify a failure to exchange a request and response with `provider`.
+
+    `connect_timeout` is the limit on opening a connection and `timeout` the
+    limit on the whole attempt, each in seconds.
+    """
+    retryable = True
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        message = (
+            f"Could not connect to provider '{provider}' at {url} within {connect_timeout:g} s."
         )
-    if isinstance(error, httpx.TimeoutException):
+    elif isinstance(error, aiohttp.ServerTimeoutError):
         return timeout_error(provider, timeout)
-    if isinstance(error, httpx.UnsupportedProtocol):
-        return ProviderError(
-            ProviderErrorCode.CONNECTION_FAILED,
-            f"Provider '{provider}' has an unusable base URL {url}: use http:// or https://.",
-            retryable=False,
-        )
-    if isinstance(error, httpx.ConnectError):
-        return ProviderError(
-            ProviderErrorCode.CONNECTION_FAILED,
-            f"Could not connect to provider '{provider}' at {url}: {_describe(error)}.",
-            retryable=True,
+    elif isinstance(error, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        message = f"Provider '{provider}' has an unusable base URL {url}: use http:// or https://."
+        retryable = False
+    elif isinstance(error, aiohttp.ClientConnectorError):
+        message = f"Could not connect to provider '{provider}' at {url}: {_describe(error)}."
+    else:
+        message = (
+            f"The connection to provider '{provider}' failed before a complete response "
+            f"arrived: {_describe(error)}."
         )
     return ProviderError(
-        ProviderErrorCode.CONNECTION_FAILED,
-        f"The connection to provider '{provider}' failed before a complete response "
-        f"arrived: {_describe(error)}.",
-        retryable=True,
+        ProviderErrorCode.CONNECTION_FAILED, redact(message, secret), retryable=retryable
     )
 
 

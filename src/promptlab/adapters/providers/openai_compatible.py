@@ -8,10 +8,8 @@ LM Studio and OpenRouter.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
-
-import httpx
 
 from promptlab.adapters.providers.errors import (
     classify_status,
@@ -23,12 +21,9 @@ from promptlab.adapters.providers.errors import (
 from promptlab.adapters.providers.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
-    EventStream,
-    build_client,
+    ProviderEndpoint,
     optional_int,
     parse_event_json,
-    post_json,
 )
 from promptlab.application.ports.model_provider import (
     ChatRequest,
@@ -63,7 +58,6 @@ class OpenAICompatibleProvider:
         api_key: str | None = None,
         max_tokens_field: MaxTokensField = "max_tokens",
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        max_keepalive_connections: int = DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self._name = name
@@ -72,11 +66,13 @@ class OpenAICompatibleProvider:
         headers = {"content-type": "application/json"}
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
-        self._client = build_client(
-            base_url,
+        self._endpoint = ProviderEndpoint(
+            provider=name,
+            base_url=base_url,
+            path=CHAT_COMPLETIONS_PATH,
             headers=headers,
+            secret=api_key,
             max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
             connect_timeout=connect_timeout,
         )
 
@@ -90,26 +86,14 @@ class OpenAICompatibleProvider:
         return self._max_tokens_field
 
     async def complete(self, request: ChatRequest, *, timeout: float) -> ChatResponse:
-        body, headers = await post_json(
-            self._client,
-            provider=self._name,
-            path=CHAT_COMPLETIONS_PATH,
-            payload=self._payload(request, stream=False),
-            timeout=timeout,
-            secret=self._api_key,
+        body, headers = await self._endpoint.post_json(
+            self._payload(request, stream=False), timeout=timeout
         )
         return self._parse_completion(body, headers)
 
     async def stream(self, request: ChatRequest, *, timeout: float) -> AsyncIterator[StreamEvent]:
         payload = self._payload(request, stream=True)
-        async with EventStream(
-            self._client,
-            provider=self._name,
-            path=CHAT_COMPLETIONS_PATH,
-            payload=payload,
-            timeout=timeout,
-            secret=self._api_key,
-        ) as events:
+        async with self._endpoint.stream(payload, timeout=timeout) as events:
             request_id = events.headers.get("x-request-id")
             finish_reason: str | None = None
             usage: Usage | None = None
@@ -147,7 +131,7 @@ class OpenAICompatibleProvider:
             yield StreamEnd(finish_reason=finish_reason, usage=usage, request_id=request_id)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._endpoint.aclose()
 
     def _payload(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         parameters = request.parameters
@@ -174,7 +158,7 @@ class OpenAICompatibleProvider:
             payload["seed"] = parameters.seed
         return payload
 
-    def _parse_completion(self, body: dict[str, Any], headers: httpx.Headers) -> ChatResponse:
+    def _parse_completion(self, body: dict[str, Any], headers: Mapping[str, str]) -> ChatResponse:
         choice = _choices(body, self._name, allow_empty=False)[0]
         message = choice.get("message")
         if not isinstance(message, dict):

@@ -12,7 +12,6 @@ from promptlab.adapters.providers.anthropic import AnthropicProvider
 from promptlab.adapters.providers.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
 )
 from promptlab.adapters.providers.llama_cpp_local import (
     DEFAULT_CONTEXT_WINDOW,
@@ -55,7 +54,6 @@ class ProviderRegistry:
         local_max_concurrency: int = 1,
         local_threads: int | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        max_keepalive_connections: int = DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
         self._catalog = catalog
@@ -96,7 +94,6 @@ class ProviderRegistry:
                 config,
                 api_key=api_key,
                 max_connections=max_connections,
-                max_keepalive_connections=max_keepalive_connections,
                 connect_timeout=connect_timeout,
             )
             self._statuses[config.name] = ProviderStatus(configured=True)
@@ -164,7 +161,6 @@ class ProviderRegistry:
         *,
         api_key: str | None,
         max_connections: int,
-        max_keepalive_connections: int,
         connect_timeout: float,
     ) -> ModelProvider:
         assert config.base_url is not None, "the catalog loader requires base_url for HTTP kinds"
@@ -178,7 +174,6 @@ class ProviderRegistry:
                     for m in self._catalog.models_of(config.name)
                 },
                 max_connections=max_connections,
-                max_keepalive_connections=max_keepalive_connections,
                 connect_timeout=connect_timeout,
             )
 
@@ -191,6 +186,5 @@ class ProviderRegistry:
             api_key=api_key,
             max_tokens_field=max_tokens_field,
             max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
             connect_timeout=connect_timeout,
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import codecs
+from collections.abc import AsyncIterable, AsyncIterator
 
 import attrs
 
@@ -14,6 +15,41 @@ class ServerSentEvent:
     event: str | None
     data: str
     id: str | None = None
+
+
+async def iter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
+    """Yield the lines of a UTF-8 byte stream without their line endings.
+
+    Lines end at CRLF, LF or CR, as the event-stream format defines, and at
+    nothing else, so U+2028 and other Unicode line breaks inside the data stay
+    in it. Invalid UTF-8 becomes U+FFFD. A last line without an ending is
+    yielded too.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    # The start of a line whose ending has not arrived yet.
+    pending = ""
+    async for chunk in chunks:
+        text = pending + decoder.decode(chunk)
+        # A CR at the end may be the first half of a CRLF split across chunks,
+        # so it waits for the next chunk.
+        trailing_cr = ""
+        if text.endswith("\r"):
+            text = text[:-1]
+            trailing_cr = "\r"
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        pending = lines.pop() + trailing_cr
+        for line in lines:
+            yield line
+
+    text = pending + decoder.decode(b"", final=True)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    last = lines.pop()
+    for line in lines:
+        yield line
+    if last:
+        yield last
 
 
 async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
@@ -42,8 +78,7 @@ async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
             continue
 
         name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
+        value = value.removeprefix(" ")
 
         if name == "event":
             event = value
