@@ -20,6 +20,7 @@ from promptlab.application.errors import AuthenticationError
 from promptlab.application.pagination import PageRequest, build_page_request
 from promptlab.application.ports.unit_of_work import UnitOfWork
 from promptlab.domain.accounts import User
+from promptlab.domain.errors import FieldError, ValidationError
 from promptlab.entrypoints.container import Container
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -54,7 +55,28 @@ async def provide_current_user(
             "get a token from POST /api/auth/login/."
         )
     authenticate = container_of(state).authenticate_request(uow=uow)
-    return await authenticate(token.strip())
+    user = await authenticate(token.strip())
+    # Checked once the caller is known, so an anonymous request still gets 401 first.
+    reject_repeated_query_parameters(request)
+    return user
+
+
+def reject_repeated_query_parameters(request: Request[Any, Any, Any]) -> None:
+    """Raise a validation error naming each query parameter that appears more than once.
+
+    Every query parameter of the API takes one value. Litestar would bind
+    the last of repeated values, so `?limit=abc&limit=5` passed as 5 while
+    `?limit=5&limit=abc` failed.
+    """
+    if not request.scope.get("query_string"):
+        return
+    repeated = [
+        FieldError(field=name, message=f"appears {len(values)} times; send it once")
+        for name, values in request.query_params.dict().items()
+        if len(values) > 1
+    ]
+    if repeated:
+        raise ValidationError(repeated)
 
 
 PageLimit = Annotated[
