@@ -20,7 +20,7 @@ LIBRARIES = (
     "aiosqlite",
     "asyncpg",
     "pyjwt",
-    "httpx",
+    "aiohttp",
     "dependency-injector",
 )
 
