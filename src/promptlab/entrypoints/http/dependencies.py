@@ -47,6 +47,15 @@ async def provide_uow(
 async def provide_current_user(
     request: Request[Any, Any, Any], state: State, uow: RequestUnitOfWork
 ) -> User:
+    """Authenticate the request's bearer token and return its user.
+
+    The user is read in a read-only unit of work of its own: on a write
+    request the request's unit of work is a write transaction, which on
+    SQLite would take the database's write lock only to read the user. The
+    request's unit of work is still a parameter, so that Litestar resolves
+    it before this dependency and not beside it (see `use_case`).
+    """
+    del uow
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -54,7 +63,8 @@ async def provide_current_user(
             "Authentication required: send the header `Authorization: Bearer <access token>`; "
             "get a token from POST /api/auth/login/."
         )
-    authenticate = container_of(state).authenticate_request(uow=uow)
+    container = container_of(state)
+    authenticate = container.authenticate_request(uow=container.uow_factory()(write=False))
     user = await authenticate(token.strip())
     # Checked once the caller is known, so an anonymous request still gets 401 first.
     reject_repeated_query_parameters(request)
