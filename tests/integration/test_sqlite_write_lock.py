@@ -116,3 +116,36 @@ async def test_writer_in_other_process_waits_off_loop(tmp_path: Path) -> None:
     assert not second_done_early
     assert ticks_while_waiting >= 10
     assert value == 1
+
+
+async def test_cancelled_waiting_writer_recovers(tmp_path: Path) -> None:
+    # The second engine stands for another worker process, as above. Its
+    # writer is cancelled while its BEGIN IMMEDIATE waits in a thread.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cancel.db'}"
+    first_engine, second_engine = create_engine(url), create_engine(url)
+    second_factory = SqlAlchemyUnitOfWorkFactory(second_engine)
+
+    async def second_writer() -> int:
+        async with second_factory(write=True) as uow:
+            value = (await uow.execute(SELECT_ONE)).scalar_one()
+            await uow.commit()
+            return int(value)
+
+    try:
+        async with SqlAlchemyUnitOfWorkFactory(first_engine)(write=True) as first:
+            await first.execute(SELECT_ONE)
+            waiting = asyncio.create_task(second_writer())
+            await asyncio.sleep(0.2)
+            waiting.cancel()
+            await asyncio.sleep(0.1)
+            await first.commit()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiting, timeout=10)
+
+        value = await asyncio.wait_for(second_writer(), timeout=10)
+    finally:
+        second_factory.close()
+        await first_engine.dispose()
+        await second_engine.dispose()
+
+    assert value == 1

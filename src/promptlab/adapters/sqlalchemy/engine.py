@@ -9,9 +9,11 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Uuid, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from promptlab.adapters.sqlalchemy import codecs, sqlite_inline
 
@@ -101,9 +103,35 @@ def create_engine(
     )
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    sync_engine = engine.sync_engine
+def create_sqlite_writer_engine(database: str, *, busy_timeout_ms: int) -> Engine:
+    """Create the synchronous engine of a process's SQLite write transactions; see InlineWriter.
 
+    It has the async engine's column types, JSON codecs and connection
+    settings, and one connection: the unit of work factory lets one write
+    transaction of the process run at a time, so a second checkout would be
+    a bug, and it fails at once instead of blocking the event loop.
+    """
+    writer = create_sync_engine(
+        URL.create("sqlite", database=database),
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0,
+        connect_args={"check_same_thread": False},
+        hide_parameters=True,
+        json_serializer=codecs.json_dumps,
+        json_deserializer=codecs.json_loads,
+    )
+    writer.dialect.colspecs = {**writer.dialect.colspecs, Uuid: codecs.HexUuid}
+    _configure_sqlite_connections(writer, busy_timeout_ms)
+    return writer
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    _configure_sqlite_connections(engine.sync_engine, busy_timeout_ms)
+
+
+def _configure_sqlite_connections(sync_engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own transaction handling is switched off so that
@@ -126,7 +154,11 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # execution context, a tenth of a one-query read, for a statement
         # that returns nothing. Errors are wrapped as exec_driver_sql would.
         dbapi = connection.dialect.loaded_dbapi
-        cursor = connection.connection.dbapi_connection.cursor()
+        dbapi_connection = connection.connection.dbapi_connection
+        if getattr(dbapi_connection, "in_transaction", False):
+            # InlineWriter sent BEGIN IMMEDIATE itself, so as not to block the event loop.
+            return
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(statement)
         except dbapi.Error as error:

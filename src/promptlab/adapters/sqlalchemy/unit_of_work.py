@@ -12,7 +12,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
-from promptlab.adapters.sqlalchemy.engine import WRITE_TRANSACTION, inline_sqlite
+from promptlab.adapters.sqlalchemy.engine import (
+    WRITE_TRANSACTION,
+    create_sqlite_writer_engine,
+    inline_sqlite,
+)
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
 from promptlab.adapters.sqlalchemy.prepared import (
     PreparedQuery,
@@ -30,7 +34,11 @@ from promptlab.adapters.sqlalchemy.repositories.prompts import (
     SqlPromptRepository,
     SqlSessionRepository,
 )
-from promptlab.adapters.sqlalchemy.sqlite_inline import InlineReader
+from promptlab.adapters.sqlalchemy.sqlite_inline import (
+    InlineReader,
+    InlineWriteConnection,
+    InlineWriter,
+)
 
 # Matches the default SQLite busy timeout (PROMPTLAB_SQLITE_BUSY_TIMEOUT_MS).
 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
@@ -56,14 +64,16 @@ class SqlAlchemyUnitOfWork:
         write_lock: asyncio.Lock | None = None,
         write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
         reader: InlineReader | None = None,
+        writer: InlineWriter | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._reader = None if write else reader
+        self._writer = writer if write else None
         self._write_lock = write_lock if write else None
         self._write_lock_timeout = write_lock_timeout
         self._holds_write_lock = False
-        self._connection: AsyncConnection | None = None
+        self._connection: AsyncConnection | InlineWriteConnection | None = None
         self._driver_connection: Any = None
         self.users = SqlUserRepository(self)
         self.refresh_tokens = SqlRefreshTokenRepository(self)
@@ -140,6 +150,7 @@ class SqlAlchemyUnitOfWork:
         connection = await self._acquire()
         try:
             if self._driver_connection is None:
+                assert isinstance(connection, AsyncConnection)
                 self._driver_connection = (await connection.get_raw_connection()).driver_connection
             compiled = await query.compiled_on(dialect, self._driver_connection)
             rows = await fetch_on_driver(
@@ -180,14 +191,18 @@ class SqlAlchemyUnitOfWork:
             return
         await self._release()
 
-    async def _acquire(self) -> AsyncConnection:
+    async def _acquire(self) -> AsyncConnection | InlineWriteConnection:
         if self._connection is not None:
             return self._connection
         await self._take_write_lock()
         try:
-            connection = await self._engine.connect()
-            if self._write:
-                await connection.execution_options(**{WRITE_TRANSACTION: True})
+            connection: AsyncConnection | InlineWriteConnection
+            if self._writer is not None:
+                connection = await self._writer.begin()
+            else:
+                connection = await self._engine.connect()
+                if self._write:
+                    await connection.execution_options(**{WRITE_TRANSACTION: True})
         except DBAPIError as error:
             self._give_back_write_lock()
             raise unavailable(error) from error
@@ -259,12 +274,16 @@ class SqlAlchemyUnitOfWorkFactory:
         self._engine = engine
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._write_lock_timeout = write_lock_timeout
+        self._reader: InlineReader | None = None
+        self._writer: InlineWriter | None = None
         sqlite_file = inline_sqlite(engine)
-        self._reader = (
-            InlineReader(sqlite_file.database, busy_timeout_ms=sqlite_file.busy_timeout_ms)
-            if sqlite_file is not None
-            else None
-        )
+        if sqlite_file is not None:
+            timeout = sqlite_file.busy_timeout_ms
+            self._reader = InlineReader(sqlite_file.database, busy_timeout_ms=timeout)
+            self._writer = InlineWriter(
+                create_sqlite_writer_engine(sqlite_file.database, busy_timeout_ms=timeout),
+                busy_timeout_ms=timeout,
+            )
 
     def __call__(self, *, write: bool = True) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(
@@ -273,9 +292,12 @@ class SqlAlchemyUnitOfWorkFactory:
             write_lock=self._write_lock,
             write_lock_timeout=self._write_lock_timeout,
             reader=self._reader,
+            writer=self._writer,
         )
 
     def close(self) -> None:
-        """Close the shared SQLite reader; the engine's pool is closed by `engine.dispose()`."""
+        """Close the SQLite reader and writer; the engine's pool is closed by `engine.dispose()`."""
         if self._reader is not None:
             self._reader.close()
+        if self._writer is not None:
+            self._writer.dispose()
