@@ -1,8 +1,9 @@
-"""Prepared queries read the same values on the driver as through SQLAlchemy, on both databases.
+"""Prepared queries read back what was written, in read-only and write units of work.
 
-Read-only units of work run prepared queries on the driver's connection and
-write transactions run them through SQLAlchemy; every repository read that
-uses one is checked here both ways against what was written.
+Read-only units of work run prepared queries on the driver's connection (on
+SQLite, the shared inline reader). Write transactions run them on the inline
+writer's connection on SQLite and through SQLAlchemy on PostgreSQL. Every
+repository read that uses one is checked both ways on both databases.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tests.integration.test_prompts_repository import (
     make_session,
 )
 
-MODES = pytest.mark.parametrize("write", [False, True], ids=["driver", "sqlalchemy"])
+MODES = pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
 
 
 def make_user(**fields: object) -> User:

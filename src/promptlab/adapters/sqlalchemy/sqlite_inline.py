@@ -229,6 +229,12 @@ class InlineWriteConnection:
     ) -> CursorResult[Any]:
         return self._connection.execute(statement, parameters)
 
+    def fetch_all(self, sql: str, parameters: list[Any]) -> list[Any]:
+        """Run compiled SQL on the driver's connection, inside this transaction."""
+        dbapi_connection = self._connection.connection.dbapi_connection
+        assert dbapi_connection is not None
+        return dbapi_connection.execute(sql, parameters).fetchall()
+
     async def commit(self) -> None:
         self._connection.commit()
 

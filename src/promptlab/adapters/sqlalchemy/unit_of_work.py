@@ -129,14 +129,17 @@ class SqlAlchemyUnitOfWork:
 
         A read-only unit of work runs it on the driver's connection (see
         `prepared` for why), on a SQLite file on the process's shared
-        `InlineReader`. A write transaction runs it through SQLAlchemy, which
-        starts the transaction (`BEGIN IMMEDIATE` on SQLite) before the first
-        statement.
+        `InlineReader`. A write transaction on a SQLite file runs it on the
+        `InlineWriter` connection inside its transaction; on PostgreSQL it
+        goes through SQLAlchemy, which starts the transaction before the
+        first statement and keeps row locks inside it.
         """
+        dialect = self._engine.dialect
+        if self._writer is not None:
+            return await self._fetch_in_inline_transaction(query, parameters)
         if self._write:
             return list(await self.execute(query.statement, parameters))
 
-        dialect = self._engine.dialect
         if self._reader is not None:
             compiled = await query.compiled_on(dialect, None)
             try:
@@ -159,6 +162,23 @@ class SqlAlchemyUnitOfWork:
                 compiled.sql,
                 compiled.driver_parameters(parameters),
             )
+        except Exception as error:
+            if driver_error_is_unavailable(error):
+                await self._discard()
+                raise unavailable(error) from error
+            raise
+        return compiled.convert_rows(rows)
+
+    async def _fetch_in_inline_transaction(
+        self, query: PreparedQuery, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        # The inline writer's transaction is its sqlite3 connection's, so the
+        # compiled SQL runs there directly, inside the same BEGIN IMMEDIATE.
+        connection = await self._acquire()
+        assert isinstance(connection, InlineWriteConnection)
+        compiled = await query.compiled_on(self._engine.dialect, None)
+        try:
+            rows = connection.fetch_all(compiled.sql, compiled.driver_parameters(parameters))
         except Exception as error:
             if driver_error_is_unavailable(error):
                 await self._discard()

@@ -33,6 +33,7 @@ from promptlab.domain.parameters import GenerationParameters
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
     RequestedPage,
+    RequestUnitOfWork,
     client_address,
     container_of,
     listing_use_case,
@@ -116,10 +117,6 @@ class ExecutionController(Controller):
     @post(
         EXECUTE,
         status_code=HTTP_201_CREATED,
-        dependencies={
-            "execute_prompt": use_case("execute_prompt"),
-            "stream_prompt_execution": use_case("stream_prompt_execution"),
-        },
         summary="Execute the prompt on a model and record the execution log",
         description=(
             "Renders the prompt with `variables`, calls the model's provider (retrying "
@@ -139,8 +136,7 @@ class ExecutionController(Controller):
         session_id: FromPath[uuid.UUID],
         prompt_id: FromPath[uuid.UUID],
         data: JSONBody[ExecuteIn],
-        execute_prompt: NamedDependency[ExecutePrompt],
-        stream_prompt_execution: NamedDependency[StreamPromptExecution],
+        uow: RequestUnitOfWork,
         stream: Annotated[
             bool, QueryParameter(description="Respond with server-sent events as output arrives.")
         ] = False,
@@ -154,13 +150,21 @@ class ExecutionController(Controller):
     ) -> Response[ExecutionOut]:
         await _limit_client(request, state)
         command = _command(data, current_user, project_id, session_id, prompt_id, idempotency_key)
+        # The use case is built here rather than provided as a dependency: the
+        # two would be resolved side by side, in an anyio task group that costs
+        # more than building the one this request needs.
+        container = container_of(state)
         if stream:
+            stream_prompt_execution: StreamPromptExecution = container.stream_prompt_execution(
+                uow=uow
+            )
             execution_stream = await stream_prompt_execution(command)
             # The schema documents the JSON response; the stream is described above.
             return event_stream(  # type: ignore[return-value]
                 _sse_events(execution_stream.updates), status_code=HTTP_201_CREATED
             )
 
+        execute_prompt: ExecutePrompt = container.execute_prompt(uow=uow)
         execution = await execute_prompt(command)
         return Response(execution_out(execution), status_code=HTTP_201_CREATED)
 
