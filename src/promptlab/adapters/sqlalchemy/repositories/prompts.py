@@ -108,6 +108,13 @@ _SESSION_BY_ID = PreparedQuery(
         prompt_sessions.c.project_id == bindparam("project_id"),
     )
 )
+_SESSION_LOCKED: dict[RowLock, PreparedQuery] = {
+    "update": PreparedQuery(_SESSION_BY_ID.statement.with_for_update()),
+    "share": PreparedQuery(_SESSION_BY_ID.statement.with_for_update(read=True)),
+}
+# Executed with a dict of column values, as the INSERT sets exactly those.
+_INSERT_SESSION = insert(prompt_sessions)
+_INSERT_PROMPT = insert(prompts)
 _PROMPT_IN_SESSION = PreparedQuery(
     _PROMPT_SELECT.where(
         prompts.c.id == bindparam("prompt_id"), prompts.c.session_id == bindparam("session_id")
@@ -130,28 +137,25 @@ def _cursor_of(item: PromptSession | Prompt) -> tuple[Any, uuid.UUID]:
 class SqlSessionRepository(SqlRepository):
     async def add(self, session: PromptSession) -> None:
         await self._uow.execute(
-            insert(prompt_sessions).values(
-                id=session.id,
-                project_id=session.project_id,
-                created_by=session.created_by,
-                created_at=session.created_at,
+            _INSERT_SESSION,
+            {
+                "id": session.id,
+                "project_id": session.project_id,
+                "created_by": session.created_by,
+                "created_at": session.created_at,
                 **_session_values(session),
-            )
+            },
         )
 
     async def get(
         self, project_id: uuid.UUID, session_id: uuid.UUID, *, lock: RowLock | None = None
     ) -> PromptSession | None:
         parameters = {"session_id": session_id, "project_id": project_id}
-        if lock is None:
-            rows = await self._uow.fetch_all(_SESSION_BY_ID, parameters)
-            return session_from_row(rows[0]) if rows else None
-
-        # SQLite has no row locks; its write transactions take the database
-        # lock at BEGIN, which serializes them anyway.
-        statement = _SESSION_BY_ID.statement.with_for_update(read=lock == "share")
-        row = (await self._uow.execute(statement, parameters)).first()
-        return session_from_row(row) if row else None
+        # SQLite has no row locks, so it leaves FOR UPDATE out; its write
+        # transactions take the database lock at BEGIN, which serializes them anyway.
+        query = _SESSION_BY_ID if lock is None else _SESSION_LOCKED[lock]
+        rows = await self._uow.fetch_all(query, parameters)
+        return session_from_row(rows[0]) if rows else None
 
     async def update(self, session: PromptSession) -> None:
         await self._uow.execute(
@@ -208,17 +212,18 @@ def _session_values(session: PromptSession) -> dict[str, Any]:
 class SqlPromptRepository(SqlRepository):
     async def add(self, prompt: Prompt) -> None:
         await self._uow.execute(
-            insert(prompts).values(
-                id=prompt.id,
-                project_id=prompt.project_id,
-                session_id=prompt.session_id,
-                name=prompt.name,
-                messages=messages_to_json(prompt.messages),
-                variables=list(prompt.variables),
-                parent_id=prompt.parent_id,
-                created_by=prompt.created_by,
-                created_at=prompt.created_at,
-            )
+            _INSERT_PROMPT,
+            {
+                "id": prompt.id,
+                "project_id": prompt.project_id,
+                "session_id": prompt.session_id,
+                "name": prompt.name,
+                "messages": messages_to_json(prompt.messages),
+                "variables": list(prompt.variables),
+                "parent_id": prompt.parent_id,
+                "created_by": prompt.created_by,
+                "created_at": prompt.created_at,
+            },
         )
 
     async def get(self, session_id: uuid.UUID, prompt_id: uuid.UUID) -> Prompt | None:
