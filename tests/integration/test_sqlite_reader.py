@@ -1,4 +1,4 @@
-"""Read-only units of work on a SQLite file share one inline, query-only connection."""
+"""Units of work on a SQLite file: the shared inline reader and the inline writer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from promptlab.adapters.sqlalchemy.engine import create_engine
-from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
 from promptlab.adapters.sqlalchemy.sqlite_inline import InlineReader
 from promptlab.adapters.sqlalchemy.unit_of_work import (
     SqlAlchemyUnitOfWork,
@@ -22,6 +22,7 @@ from promptlab.application.errors import ServiceUnavailableError
 numbers = Table("numbers", MetaData(), Column("value", Integer, primary_key=True))
 ALL_NUMBERS = PreparedQuery(select(numbers.c.value).order_by(numbers.c.value))
 NUMBER = PreparedQuery(select(numbers.c.value).where(numbers.c.value == bindparam("value")))
+INSERT_NUMBER = PreparedWrite(numbers.insert())
 
 
 @pytest.fixture
@@ -119,3 +120,24 @@ async def test_unopenable_file_is_unavailable(sqlite_engine: AsyncEngine, tmp_pa
     async with uow:
         with pytest.raises(ServiceUnavailableError):
             await uow.fetch_all(ALL_NUMBERS, {})
+
+
+async def test_driver_only_transaction_commits(factory: SqlAlchemyUnitOfWorkFactory) -> None:
+    # Only compiled SQL runs on the writer's connection here, so SQLAlchemy
+    # never began a transaction of its own.
+    async with factory(write=True) as uow:
+        await uow.write(INSERT_NUMBER, {"value": 7})
+        await uow.commit()
+
+    assert await read_numbers(factory) == [7]
+
+
+async def test_driver_only_transaction_rolls_back(factory: SqlAlchemyUnitOfWorkFactory) -> None:
+    async with factory(write=True) as uow:
+        await uow.write(INSERT_NUMBER, {"value": 8})
+
+    async with factory(write=True) as uow:
+        await uow.write(INSERT_NUMBER, {"value": 9})
+        await uow.commit()
+
+    assert await read_numbers(factory) == [9]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from promptlab.adapters.sqlalchemy.codecs import uuid_from_hex
 from promptlab.adapters.sqlalchemy.prepared import build_row_converter
 
@@ -44,3 +46,8 @@ def test_converter_without_processors() -> None:
 
     assert convert([(1, 2), (3, 4)]) == [(1, 2), (3, 4)]
     assert convert([]) == []
+
+
+def test_converter_needs_a_column() -> None:
+    with pytest.raises(ValueError, match="at least one column"):
+        build_row_converter(())

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
 
@@ -113,6 +113,43 @@ class PreparedQuery:
         return compiled
 
 
+class PreparedWrite:
+    """An INSERT or UPDATE built once, compiled on first use per dialect and set of value keys.
+
+    Executed with a dict of values, it sets exactly the columns the dict
+    names, as SQLAlchemy does when it executes the statement with that dict;
+    keys that are no column fill the statement's own `bindparam`s.
+    """
+
+    def __init__(self, statement: Insert | Update) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...]], CompiledQuery] = {}
+
+    def compiled_for(self, dialect: Dialect, keys: tuple[str, ...]) -> CompiledQuery:
+        compiled = self._compiled.get((dialect.name, keys))
+        if compiled is None:
+            columns = self.statement.table.c  # type: ignore[union-attr]
+            statement_compiled = self.statement.compile(
+                dialect=dialect, column_keys=[key for key in keys if key in columns]
+            )
+            names = tuple(statement_compiled.positiontup or ())
+            binds = [statement_compiled.binds[name] for name in names]
+            compiled = CompiledQuery(
+                sql=str(statement_compiled),
+                parameter_names=names,
+                parameter_defaults=tuple(
+                    REQUIRED if bind.required else bind.value for bind in binds
+                ),
+                bind_processors=tuple(
+                    bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds
+                ),
+                result_processors=(),
+                row_converter=_no_rows,
+            )
+            self._compiled[(dialect.name, keys)] = compiled
+        return compiled
+
+
 def build_row_converter(
     processors: Sequence[Processor],
 ) -> Callable[[Sequence[Sequence[Any]]], list[tuple[Any, ...]]]:
@@ -124,6 +161,8 @@ def build_row_converter(
     50 prompts. UUIDs read from text are converted once per distinct value in
     a result, because a page repeats the same project, session and author.
     """
+    if not processors:
+        raise ValueError("a row converter needs at least one column")
     namespace: dict[str, Any] = {"_remember": _remember}
     values = []
     memo_names = []
@@ -150,6 +189,11 @@ def build_row_converter(
     ]
     exec("\n".join(lines), namespace)  # noqa: S102 - the source is built above from indexes only
     return namespace["convert"]  # type: ignore[no-any-return]
+
+
+def _no_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    # INSERT and UPDATE without RETURNING have no result columns.
+    return []
 
 
 def _remember(seen: dict[Any, Any], process: Callable[[Any], Any], value: Any) -> Any:

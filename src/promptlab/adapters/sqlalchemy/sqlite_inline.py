@@ -231,15 +231,30 @@ class InlineWriteConnection:
 
     def fetch_all(self, sql: str, parameters: list[Any]) -> list[Any]:
         """Run compiled SQL on the driver's connection, inside this transaction."""
-        dbapi_connection = self._connection.connection.dbapi_connection
-        assert dbapi_connection is not None
-        return dbapi_connection.execute(sql, parameters).fetchall()
+        return self._dbapi_connection().execute(sql, parameters).fetchall()  # type: ignore[no-any-return]
+
+    def write(self, sql: str, parameters: list[Any]) -> int:
+        """Run compiled DML on the driver's connection, inside this transaction; return its rowcount."""
+        return int(self._dbapi_connection().execute(sql, parameters).rowcount)
 
     async def commit(self) -> None:
-        self._connection.commit()
+        # SQLAlchemy commits only a transaction it began itself, at its first
+        # statement; one that ran only compiled SQL is committed on the driver.
+        if self._connection.in_transaction():
+            self._connection.commit()
+        else:
+            self._dbapi_connection().commit()
 
     async def rollback(self) -> None:
-        self._connection.rollback()
+        if self._connection.in_transaction():
+            self._connection.rollback()
+        else:
+            self._dbapi_connection().rollback()
+
+    def _dbapi_connection(self) -> Any:
+        dbapi_connection = self._connection.connection.dbapi_connection
+        assert dbapi_connection is not None
+        return dbapi_connection
 
     async def close(self) -> None:
         self._connection.close()

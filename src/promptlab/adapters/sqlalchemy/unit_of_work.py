@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -20,6 +21,7 @@ from promptlab.adapters.sqlalchemy.engine import (
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
 from promptlab.adapters.sqlalchemy.prepared import (
     PreparedQuery,
+    PreparedWrite,
     driver_error_is_unavailable,
     fetch_on_driver,
 )
@@ -168,6 +170,29 @@ class SqlAlchemyUnitOfWork:
                 raise unavailable(error) from error
             raise
         return compiled.convert_rows(rows)
+
+    async def write(self, statement: PreparedWrite, values: Mapping[str, Any]) -> int:
+        """Run a prepared INSERT or UPDATE with `values` and return the number of rows it changed.
+
+        In a SQLite write transaction its compiled SQL runs on the inline
+        writer's connection; a constraint violation is raised as SQLAlchemy's
+        IntegrityError, with the driver's error as `orig`, as `execute` does.
+        """
+        if self._writer is None:
+            return int((await self.execute(statement.statement, values)).rowcount)
+
+        connection = await self._acquire()
+        assert isinstance(connection, InlineWriteConnection)
+        compiled = statement.compiled_for(self._engine.dialect, tuple(values))
+        try:
+            return connection.write(compiled.sql, compiled.driver_parameters(values))
+        except sqlite3.IntegrityError as error:
+            raise IntegrityError(compiled.sql, None, error, hide_parameters=True) from error
+        except Exception as error:
+            if driver_error_is_unavailable(error):
+                await self._discard()
+                raise unavailable(error) from error
+            raise
 
     async def _fetch_in_inline_transaction(
         self, query: PreparedQuery, parameters: Mapping[str, Any]

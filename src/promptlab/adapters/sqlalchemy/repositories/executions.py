@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
-from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
 from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
 from promptlab.adapters.sqlalchemy.repositories.prompts import messages_to_json
 from promptlab.adapters.sqlalchemy.tables import executions
@@ -125,16 +125,18 @@ def _is_idempotency_clash(error: IntegrityError) -> bool:
 # Built once: building the INSERT per call took three times the CPU of running
 # it (python -m bench profile --pyinstrument, execute). Executed with a dict of
 # column values, each statement sets exactly the columns that dict names.
-_INSERT = insert(executions)
+_INSERT = PreparedWrite(insert(executions))
 _EXECUTION_IN_PROMPT = PreparedQuery(
     _EXECUTION_SELECT.where(
         executions.c.id == bindparam("execution_id"),
         executions.c.prompt_id == bindparam("prompt_id"),
     )
 )
-_FINISH = update(executions).where(
-    executions.c.id == bindparam("finished_id"),
-    executions.c.status == ExecutionStatus.RUNNING.value,
+_FINISH = PreparedWrite(
+    update(executions).where(
+        executions.c.id == bindparam("finished_id"),
+        executions.c.status == ExecutionStatus.RUNNING.value,
+    )
 )
 
 
@@ -159,7 +161,7 @@ class SqlExecutionRepository(SqlRepository):
             **_outcome_values(execution),
         }
         try:
-            await self._uow.execute(_INSERT, values)
+            await self._uow.write(_INSERT, values)
         except IntegrityError as error:
             if execution.idempotency_key is not None and _is_idempotency_clash(error):
                 raise DuplicateIdempotencyKeyError(
@@ -199,8 +201,7 @@ class SqlExecutionRepository(SqlRepository):
 
     async def finish(self, execution: Execution) -> bool:
         parameters = {"finished_id": execution.id, **_outcome_values(execution)}
-        result = await self._uow.execute(_FINISH, parameters)
-        return result.rowcount == 1
+        return await self._uow.write(_FINISH, parameters) == 1
 
     async def fail_overdue(self, now: datetime, error: ExecutionError) -> int:
         result = await self._uow.execute(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, type_coerce, update
 
-from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
+from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
 from promptlab.adapters.sqlalchemy.repositories.base import (
     PreparedKeyset,
     SqlRepository,
@@ -112,9 +112,8 @@ _SESSION_LOCKED: dict[RowLock, PreparedQuery] = {
     "update": PreparedQuery(_SESSION_BY_ID.statement.with_for_update()),
     "share": PreparedQuery(_SESSION_BY_ID.statement.with_for_update(read=True)),
 }
-# Executed with a dict of column values, as the INSERT sets exactly those.
-_INSERT_SESSION = insert(prompt_sessions)
-_INSERT_PROMPT = insert(prompts)
+_INSERT_SESSION = PreparedWrite(insert(prompt_sessions))
+_INSERT_PROMPT = PreparedWrite(insert(prompts))
 _PROMPT_IN_SESSION = PreparedQuery(
     _PROMPT_SELECT.where(
         prompts.c.id == bindparam("prompt_id"), prompts.c.session_id == bindparam("session_id")
@@ -136,7 +135,7 @@ def _cursor_of(item: PromptSession | Prompt) -> tuple[Any, uuid.UUID]:
 
 class SqlSessionRepository(SqlRepository):
     async def add(self, session: PromptSession) -> None:
-        await self._uow.execute(
+        await self._uow.write(
             _INSERT_SESSION,
             {
                 "id": session.id,
@@ -211,7 +210,7 @@ def _session_values(session: PromptSession) -> dict[str, Any]:
 
 class SqlPromptRepository(SqlRepository):
     async def add(self, prompt: Prompt) -> None:
-        await self._uow.execute(
+        await self._uow.write(
             _INSERT_PROMPT,
             {
                 "id": prompt.id,
