@@ -286,7 +286,9 @@ class SqlAlchemyUnitOfWork:
         if self._write_lock is None:
             return
         try:
-            await asyncio.wait_for(self._write_lock.acquire(), self._write_lock_timeout)
+            # asyncio.timeout sets a timer; wait_for would also wrap the wait in a task.
+            async with asyncio.timeout(self._write_lock_timeout):
+                await self._write_lock.acquire()
         except TimeoutError as error:
             # What SQLite's busy timeout would have raised after the same wait.
             raise unavailable(error) from error
