@@ -173,9 +173,10 @@ def build_row_converter(
         namespace[f"process_{index}"] = process
         if process is uuid_from_hex:
             memo_names.append(f"seen_{index}")
+            # A UUID is always true, and None (a NULL) needs no conversion.
             values.append(
-                f"(seen_{index}.get(row[{index}]) "
-                f"or _remember(seen_{index}, process_{index}, row[{index}]))"
+                f"(seen_{index}.get(row[{index}]) or (None if row[{index}] is None "
+                f"else _remember(seen_{index}, process_{index}, row[{index}])))"
             )
         else:
             values.append(f"process_{index}(row[{index}])")

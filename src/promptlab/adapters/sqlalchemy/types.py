@@ -115,3 +115,26 @@ class MessagesRead(TypeDecorator[tuple[Message, ...]]):
             return _convert_messages(value)
 
         return process
+
+
+_decode_json = msgspec.json.Decoder().decode
+
+
+class JsonRead(TypeDecorator[Any]):
+    """A JSON column read in one msgspec call; used with `type_coerce` in SELECT lists only.
+
+    SQLAlchemy's JSON result processor on SQLite reaches the deserializer
+    through two wrapper functions per value. asyncpg decodes JSONB itself,
+    so a value that is no longer text passes through.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        def process(value: Any) -> Any:
+            if isinstance(value, str | bytes):
+                return _decode_json(value)
+            return value
+
+        return process

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Integer, Select, Table, bindparam, tuple_
+from sqlalchemy import Integer, Select, Table, bindparam, select, tuple_, type_coerce
 
 from promptlab.adapters.sqlalchemy.prepared import PreparedQuery
 from promptlab.application.pagination import Cursor, Page, PageRequest
@@ -33,6 +33,22 @@ def keyset(statement: Select[Any], table: Table, page: PageRequest) -> Select[An
             tuple_(created_at, row_id) < tuple_(page.after.created_at, page.after.id)
         )
     return statement.order_by(created_at.desc(), row_id.desc()).limit(page.limit + 1)
+
+
+def select_for_reading(table: Table, read_types: dict[str, Any]) -> Select[Any]:
+    """Select every column of `table`, reading the named ones through faster result types.
+
+    The types (`MessagesRead`, `JsonRead`) change how values are converted
+    when read, never the column's type in the database.
+    """
+    return select(
+        *(
+            type_coerce(column, read_types[column.key]()).label(column.key)
+            if column.key in read_types
+            else column
+            for column in table.c
+        )
+    )
 
 
 def check_column_order(table: Table, *names: str) -> tuple[str, ...]:

@@ -7,14 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, type_coerce, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
-from promptlab.adapters.sqlalchemy.repositories.base import SqlRepository, keyset, to_page
+from promptlab.adapters.sqlalchemy.repositories.base import (
+    SqlRepository,
+    keyset,
+    select_for_reading,
+    to_page,
+)
 from promptlab.adapters.sqlalchemy.repositories.prompts import messages_to_json
 from promptlab.adapters.sqlalchemy.tables import executions
-from promptlab.adapters.sqlalchemy.types import MessagesRead
+from promptlab.adapters.sqlalchemy.types import JsonRead, MessagesRead
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.application.ports.executions import DuplicateIdempotencyKeyError, ExecutionFilter
 from promptlab.domain.catalog import Usage
@@ -22,13 +27,8 @@ from promptlab.domain.executions import Execution, ExecutionError, ExecutionStat
 from promptlab.domain.parameters import GenerationParameters
 
 # The columns of `executions`, with the messages read as domain Messages.
-_EXECUTION_SELECT = select(
-    *(
-        type_coerce(column, MessagesRead()).label(column.key)
-        if column.key == "messages"
-        else column
-        for column in executions.c
-    )
+_EXECUTION_SELECT = select_for_reading(
+    executions, {"messages": MessagesRead, "variables": JsonRead, "parameters": JsonRead}
 )
 # Rows from the driver are plain tuples; this gives them the attribute names
 # that SQLAlchemy's rows have, so one mapper reads both.

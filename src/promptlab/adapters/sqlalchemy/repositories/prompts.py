@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
 from promptlab.adapters.sqlalchemy.repositories.base import (
@@ -13,10 +13,11 @@ from promptlab.adapters.sqlalchemy.repositories.base import (
     SqlRepository,
     check_column_order,
     keyset,
+    select_for_reading,
     to_page,
 )
 from promptlab.adapters.sqlalchemy.tables import executions, prompt_sessions, prompts
-from promptlab.adapters.sqlalchemy.types import MessagesRead
+from promptlab.adapters.sqlalchemy.types import JsonRead, MessagesRead
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.application.ports.prompts import RowLock
 from promptlab.domain.messages import Message
@@ -76,14 +77,7 @@ _PROMPT_COLUMNS = check_column_order(
 
 
 # The columns of `prompts`, with the messages read as domain Messages.
-_PROMPT_SELECT = select(
-    *(
-        type_coerce(column, MessagesRead()).label(column.key)
-        if column.key == "messages"
-        else column
-        for column in prompts.c
-    )
-)
+_PROMPT_SELECT = select_for_reading(prompts, {"messages": MessagesRead, "variables": JsonRead})
 
 
 def prompt_from_row(row: Any) -> Prompt:
@@ -103,7 +97,9 @@ def prompt_from_row(row: Any) -> Prompt:
 
 # Built once: listing, reading and executing prompts run these on every request.
 _SESSION_BY_ID = PreparedQuery(
-    select(prompt_sessions).where(
+    select_for_reading(
+        prompt_sessions, {"default_parameters": JsonRead, "metadata": JsonRead}
+    ).where(
         prompt_sessions.c.id == bindparam("session_id"),
         prompt_sessions.c.project_id == bindparam("project_id"),
     )
