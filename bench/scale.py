@@ -161,7 +161,7 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
     just before the statement itself, on the same driver cursor.
     """
     from promptlab.adapters.sqlalchemy.engine import create_engine
-    from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWorkFactory
+    from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
     engine = create_engine(url)
     is_sqlite = engine.dialect.name == "sqlite"
@@ -181,13 +181,13 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
         captured.append(statement.strip() + "\n--\n" + "\n".join(lines))
 
     plans: dict[str, str] = {}
-    factory = SqlAlchemyUnitOfWorkFactory(engine)
     try:
         for probe in probes:
             captured.clear()
-            # A write unit of work, because read-only ones run prepared queries
-            # on the driver, past this hook. The SQL text is the same either way.
-            async with factory(write=True) as uow:
+            # A write unit of work built without the SQLite inline reader and
+            # writer, so that every statement goes through this engine and its
+            # hook; the factory's units of work run the same SQL text past it.
+            async with SqlAlchemyUnitOfWork(engine, write=True) as uow:
                 await probe.plan_call(uow)
             plans[probe.name] = captured[-1] if captured else "(no SELECT was sent)"
     finally:
