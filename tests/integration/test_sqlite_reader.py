@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from promptlab.adapters.sqlalchemy.engine import create_engine
+from promptlab.adapters.sqlalchemy.engine import create_engine, inline_sqlite
 from promptlab.adapters.sqlalchemy.prepared import PreparedQuery, PreparedWrite
 from promptlab.adapters.sqlalchemy.sqlite_inline import InlineReader
 from promptlab.adapters.sqlalchemy.unit_of_work import (
@@ -141,3 +141,24 @@ async def test_driver_only_transaction_rolls_back(factory: SqlAlchemyUnitOfWorkF
         await uow.commit()
 
     assert await read_numbers(factory) == [9]
+
+
+async def test_uri_database_reads_through_aiosqlite(tmp_path: Path) -> None:
+    # A URI database gets no inline reader or writer, so prepared queries
+    # run on the async engine's aiosqlite connection.
+    url = f"sqlite+aiosqlite:///file:{tmp_path / 'uri.db'}?uri=true"
+    engine = create_engine(url)
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE numbers (value INTEGER PRIMARY KEY)"))
+        await insert_number(factory, 3)
+
+        async with factory(write=False) as uow:
+            rows = await uow.fetch_all(NUMBER, {"value": 3})
+    finally:
+        factory.close()
+        await engine.dispose()
+
+    assert inline_sqlite(engine) is None
+    assert [tuple(row) for row in rows] == [(3,)]

@@ -28,7 +28,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
 
 from promptlab.adapters.sqlalchemy.codecs import uuid_from_hex
-from promptlab.adapters.sqlalchemy.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
 
@@ -231,8 +230,6 @@ async def fetch_on_driver(
     """Run `sql` on the driver's own connection (aiosqlite or asyncpg) and return every row."""
     if dialect_name == "postgresql":
         return await driver_connection.fetch(sql, *parameters)  # type: ignore[no-any-return]
-    if isinstance(driver_connection, InlineConnection):
-        return driver_connection.fetch_all_inline(sql, parameters)
     async with driver_connection.execute(sql, parameters) as cursor:
         return await cursor.fetchall()  # type: ignore[no-any-return]
 

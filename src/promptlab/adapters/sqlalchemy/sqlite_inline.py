@@ -66,13 +66,6 @@ class InlineConnection(aiosqlite.Connection):
             return await super()._execute(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
-    def fetch_all_inline(self, sql: str, parameters: list[Any]) -> list[Any]:
-        """Run a read and return its rows, on the calling thread."""
-        connection = self._connection
-        if not self._running or connection is None:
-            raise ValueError("Connection closed")
-        return connection.execute(sql, parameters).fetchall()
-
     def _without_waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `fn` with the busy timeout at zero, so it fails at once instead of waiting."""
         connection = self._connection
