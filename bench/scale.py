@@ -186,7 +186,7 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
             captured.clear()
             # A write unit of work built without the SQLite inline reader and
             # writer, so that every statement goes through this engine and its
-            # hook; the factory's units of work run the same SQL text past it.
+            # hook. The factory's units of work run the same SQL text past it.
             async with SqlAlchemyUnitOfWork(engine, write=True) as uow:
                 await probe.plan_call(uow)
             plans[probe.name] = captured[-1] if captured else "(no SELECT was sent)"

@@ -80,13 +80,13 @@ async def test_interleaved_read_units_share_reader(factory: SqlAlchemyUnitOfWork
     await insert_number(factory, 2)
 
     async with factory(write=False) as first, factory(write=False) as second:
-        one = await first.fetch_all(NUMBER, {"value": 1})
-        two = await second.fetch_all(NUMBER, {"value": 2})
-        one_again = await first.fetch_all(NUMBER, {"value": 1})
+        first_rows = await first.fetch_all(NUMBER, {"value": 1})
+        second_rows = await second.fetch_all(NUMBER, {"value": 2})
+        first_rows_again = await first.fetch_all(NUMBER, {"value": 1})
 
-    assert [tuple(row) for row in one] == [(1,)]
-    assert [tuple(row) for row in two] == [(2,)]
-    assert [tuple(row) for row in one_again] == [(1,)]
+    assert [tuple(row) for row in first_rows] == [(1,)]
+    assert [tuple(row) for row in second_rows] == [(2,)]
+    assert [tuple(row) for row in first_rows_again] == [(1,)]
 
 
 def test_reader_rejects_writes(tmp_path: Path) -> None:

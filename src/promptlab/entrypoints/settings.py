@@ -59,7 +59,7 @@ class Settings:
     jwt_leeway_seconds: int = 0
     # Password hashing (argon2id); memory in KiB. Defaults: the OWASP Password Storage
     # Cheat Sheet's minimum (19 MiB, 2 passes, 1 lane). Each login or registration in
-    # progress holds this memory, so it bounds what concurrent logins cost a worker.
+    # progress uses this memory, so it bounds what concurrent logins cost a worker.
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19456
     argon2_parallelism: int = 1

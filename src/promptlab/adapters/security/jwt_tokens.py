@@ -20,7 +20,7 @@ REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "typ"]
 # and PyJWT's decode was a quarter of the CPU time of an authenticated read.
 # The signature and claim checks depend only on the token text and this
 # service's key, issuer and audience, so their outcome for a valid token is
-# kept; the time checks run on every call. Invalid tokens are never kept.
+# kept. The time checks run on every call. Invalid tokens are never kept.
 VERIFIED_TOKEN_CACHE_SIZE = 4096
 _ARTICLE = {TokenType.ACCESS: "an", TokenType.REFRESH: "a"}
 

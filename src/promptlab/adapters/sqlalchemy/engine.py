@@ -25,7 +25,7 @@ WRITE_TRANSACTION = "promptlab_write_transaction"
 
 @attrs.frozen
 class InlineSqlite:
-    """Where an engine's SQLite file is and how its connections wait, for `InlineReader`."""
+    """The SQLite file of an engine and its busy timeout, for the inline reader and writer."""
 
     database: str
     busy_timeout_ms: int
@@ -107,9 +107,9 @@ def create_sqlite_writer_engine(database: str, *, busy_timeout_ms: int) -> Engin
     """Create the synchronous engine of a process's SQLite write transactions; see InlineWriter.
 
     It has the async engine's column types, JSON codecs and connection
-    settings, and one connection: the unit of work factory lets one write
+    settings, and one connection. The unit of work factory lets one write
     transaction of the process run at a time, so a second checkout would be
-    a bug, and it fails at once instead of blocking the event loop.
+    a bug. It then fails at once instead of blocking the event loop.
     """
     writer = create_sync_engine(
         URL.create("sqlite", database=database),

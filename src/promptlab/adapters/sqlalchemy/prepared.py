@@ -69,8 +69,8 @@ class PreparedQuery:
     """A SELECT whose parameters are all `bindparam`s, compiled on first use for each dialect.
 
     Every value a caller passes must be a named `bindparam` of the
-    statement; values that SQLAlchemy binds on its own (such as the OFFSET
-    SQLite needs after a LIMIT) take the value fixed at build time.
+    statement. Values that SQLAlchemy binds on its own, such as the OFFSET
+    that SQLite needs after a LIMIT, take the value fixed at build time.
     """
 
     def __init__(self, statement: Select[Any]) -> None:
@@ -81,9 +81,9 @@ class PreparedQuery:
         """Return the statement compiled for `dialect`, compiling it on first use.
 
         Some result processors depend on the type the server reports for the
-        column (asyncpg's NUMERIC processor needs the PostgreSQL type OID), so
-        the first compilation asks the driver, as SQLAlchemy reads
-        `cursor.description` on each execution.
+        column: asyncpg's NUMERIC processor needs the PostgreSQL type OID. So
+        the first compilation reads the column types from the driver, as
+        SQLAlchemy reads `cursor.description` on each execution.
         """
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -115,9 +115,9 @@ class PreparedQuery:
 class PreparedWrite:
     """An INSERT or UPDATE built once, compiled on first use per dialect and set of value keys.
 
-    Executed with a dict of values, it sets exactly the columns the dict
-    names, as SQLAlchemy does when it executes the statement with that dict;
-    keys that are no column fill the statement's own `bindparam`s.
+    Executed with a dict of values, it sets exactly the columns that the
+    dict names, as SQLAlchemy does with the same dict. Keys that name no
+    column fill the statement's own `bindparam`s.
     """
 
     def __init__(self, statement: Insert | Update) -> None:
@@ -154,10 +154,10 @@ def build_row_converter(
 ) -> Callable[[Sequence[Sequence[Any]]], list[tuple[Any, ...]]]:
     """Return a function that applies `processors` to every row, one tuple per row.
 
-    The function is generated for the query's columns, as `collections.namedtuple`
-    generates its classes: one tuple expression per row with no loop over the
-    columns, which took a third of the time of the generic loop on a page of
-    50 prompts. UUIDs read from text are converted once per distinct value in
+    The function is generated for the query's columns, as
+    `collections.namedtuple` generates its classes. It builds each row with
+    one tuple expression and no loop over the columns, which took a third of
+    the time of the generic loop on a page of 50 prompts. UUIDs read from text are converted once per distinct value in
     a result, because a page repeats the same project, session and author.
     """
     if not processors:

@@ -149,9 +149,9 @@ class InlineWriter:
     """Write transactions of a process on one synchronous SQLAlchemy connection, run inline.
 
     Through the async engine, every statement of a write transaction paid
-    greenlet switches on top of the statement, and a connection checkout
-    and return per transaction; on `POST .../execute/`, with its two write
-    transactions, that was about half of the request's CPU time. The unit of
+    greenlet switches, and every transaction a connection checkout and
+    return. On `POST .../execute/`, with its two write transactions, that
+    was about half of the request's CPU time. The unit of
     work factory lets one write transaction of the process run at a time,
     so one connection used on the event loop's thread serves them all, and
     SQLAlchemy's synchronous API returns the same result objects.

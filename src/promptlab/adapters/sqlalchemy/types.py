@@ -98,9 +98,9 @@ class MessagesRead(TypeDecorator[tuple[Message, ...]]):
 
     Used with `type_coerce` in SELECT lists only; the column itself stays a
     `JsonDocument`. msgspec parses the stored text (SQLite) or converts the
-    already parsed list (asyncpg decodes JSONB itself) in one call, which
-    took a fifth of the time of parsing to dicts and building each Message
-    in Python (timed on a two-message prompt).
+    list that asyncpg already decoded from JSONB, in one call. That took a
+    fifth of the time of parsing to dicts and building each Message in
+    Python (timed on a two-message prompt).
     """
 
     impl = JSON

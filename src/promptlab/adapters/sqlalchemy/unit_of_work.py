@@ -132,7 +132,7 @@ class SqlAlchemyUnitOfWork:
         A read-only unit of work runs it on the driver's connection (see
         `prepared` for why), on a SQLite file on the process's shared
         `InlineReader`. A write transaction on a SQLite file runs it on the
-        `InlineWriter` connection inside its transaction; on PostgreSQL it
+        `InlineWriter` connection inside its transaction. On PostgreSQL it
         goes through SQLAlchemy, which starts the transaction before the
         first statement and keeps row locks inside it.
         """
@@ -175,8 +175,8 @@ class SqlAlchemyUnitOfWork:
         """Run a prepared INSERT or UPDATE with `values` and return the number of rows it changed.
 
         In a SQLite write transaction its compiled SQL runs on the inline
-        writer's connection; a constraint violation is raised as SQLAlchemy's
-        IntegrityError, with the driver's error as `orig`, as `execute` does.
+        writer's connection. A constraint violation is raised as SQLAlchemy's
+        IntegrityError with the driver's error as `orig`, as `execute` does.
         """
         if self._writer is None:
             return int((await self.execute(statement.statement, values)).rowcount)

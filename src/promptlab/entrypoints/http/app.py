@@ -60,8 +60,8 @@ def create_app(
         for hook in SHUTDOWN_HOOKS:
             await hook(container)
         await container.rate_limiter().aclose()
-        # Only the SQL factory holds a connection of its own (the SQLite reader);
-        # a factory given as an override may not.
+        # The SQL factory owns connections of its own (the SQLite reader and
+        # writer), and a factory given as an override may have no close().
         close_factory = getattr(container.uow_factory(), "close", None)
         if close_factory is not None:
             close_factory()
