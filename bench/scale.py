@@ -88,7 +88,9 @@ def _probes(
         Probe(
             "list 50 prompts",
             Request("GET", (workspace.prompts_path() + "?limit=50",), headers=auth),
-            lambda uow: uow.prompts.list_for_session(workspace.session_id, first_page),
+            lambda uow: uow.prompts.list_for_session(
+                workspace.project_id, workspace.session_id, first_page
+            ),
         ),
         Probe(
             "list 50 execution logs",

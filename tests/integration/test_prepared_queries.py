@@ -161,16 +161,17 @@ async def test_session_and_prompts_round_trip(
         prompt_elsewhere = await uow.prompts.get(uuid.uuid4(), prompts[3].id)
         in_project = await uow.prompts.get_in_project(project.id, prompts[4].id)
         in_other_project = await uow.prompts.get_in_project(uuid.uuid4(), prompts[4].id)
-        first = await uow.prompts.list_for_session(session.id, PageRequest(limit=3))
+        first = await uow.prompts.list_for_session(project.id, session.id, PageRequest(limit=3))
         assert first.next is not None
         second = await uow.prompts.list_for_session(
-            session.id, PageRequest(limit=3, after=first.next)
+            project.id, session.id, PageRequest(limit=3, after=first.next)
         )
         assert second.next is not None
         last = await uow.prompts.list_for_session(
-            session.id, PageRequest(limit=3, after=second.next)
+            project.id, session.id, PageRequest(limit=3, after=second.next)
         )
         past_the_end = await uow.prompts.list_for_session(
+            project.id,
             session.id,
             PageRequest(limit=3, after=Cursor(created_at=BASE_TIME, id=uuid.UUID(int=0))),
         )
@@ -181,9 +182,9 @@ async def test_session_and_prompts_round_trip(
     assert prompt_elsewhere is None
     assert in_project == prompts[4]
     assert in_other_project is None
-    assert first.items == newest_first[:3]
-    assert second.items == newest_first[3:6]
-    assert last.items == newest_first[6:]
+    assert [item.id for item in first.items] == [str(p.id) for p in newest_first[:3]]
+    assert [item.id for item in second.items] == [str(p.id) for p in newest_first[3:6]]
+    assert [item.id for item in last.items] == [str(p.id) for p in newest_first[6:]]
     assert last.next is None
     assert past_the_end.items == []
 

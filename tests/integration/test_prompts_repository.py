@@ -256,12 +256,12 @@ async def test_prompt_list_pages(uow_factory: SqlAlchemyUnitOfWorkFactory) -> No
         await uow.commit()
 
     async with uow_factory(write=False) as uow:
-        first = await uow.prompts.list_for_session(session.id, PageRequest(limit=2))
+        first = await uow.prompts.list_for_session(project.id, session.id, PageRequest(limit=2))
         assert first.next is not None
         second = await uow.prompts.list_for_session(
-            session.id, PageRequest(limit=2, after=first.next)
+            project.id, session.id, PageRequest(limit=2, after=first.next)
         )
 
-    assert [p.id for p in first.items] == [prompts[2].id, prompts[1].id]
-    assert [p.id for p in second.items] == [prompts[0].id]
+    assert [p.id for p in first.items] == [str(prompts[2].id), str(prompts[1].id)]
+    assert [p.id for p in second.items] == [str(prompts[0].id)]
     assert second.next is None

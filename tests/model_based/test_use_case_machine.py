@@ -725,14 +725,15 @@ class UseCaseMachine(RuleBasedStateMachine):
                     user=actor, project_id=project_id, session_id=session.id, page=EVERYTHING
                 )
             )
-            for prompt in prompt_page.items:
-                prompts.add(prompt.id)
+            for listed_prompt in prompt_page.items:
+                prompt_id = uuid.UUID(listed_prompt.id)
+                prompts.add(prompt_id)
                 execution_page = await harness.list_executions()(
                     ListExecutionsQuery(
                         user=actor,
                         project_id=project_id,
                         session_id=session.id,
-                        prompt_id=prompt.id,
+                        prompt_id=prompt_id,
                         page=EVERYTHING,
                     )
                 )

@@ -123,6 +123,7 @@ class Container(containers.DeclarativeContainer):
         write_lock_timeout=providers.Callable(
             lambda milliseconds: milliseconds / 1000, settings.provided.sqlite_busy_timeout_ms
         ),
+        listed_prompts_cache_bytes=settings.provided.listed_prompts_cache_bytes,
     )
 
     hasher = providers.Singleton(

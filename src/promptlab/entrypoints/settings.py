@@ -67,6 +67,7 @@ class Settings:
     max_request_body_bytes: int = 2 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 200
+    listed_prompts_cache_bytes: int = 8 * 1024 * 1024
     trust_forwarded_for: bool = False
     # Rate limits
     redis_url: str | None = None
@@ -140,6 +141,9 @@ class Settings:
             "max_request_body_bytes": env.get("MAX_REQUEST_BODY_BYTES", _positive_int, None),
             "default_page_size": env.get("DEFAULT_PAGE_SIZE", _positive_int, None),
             "max_page_size": env.get("MAX_PAGE_SIZE", _positive_int, None),
+            "listed_prompts_cache_bytes": env.get(
+                "LISTED_PROMPTS_CACHE_BYTES", _non_negative_int, None
+            ),
             "trust_forwarded_for": env.get("TRUST_FORWARDED_FOR", _bool, None),
             "redis_url": env.get("REDIS_URL", str, None),
             "rate_limit_login": env.get("RATE_LIMIT_LOGIN", _rate, None),

@@ -14,6 +14,7 @@ from promptlab.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from promptlab.application.pagination import PageRequest
 from promptlab.application.prompts.create_prompt import CreatePrompt, CreatePromptCommand
 from promptlab.application.prompts.get_prompt import GetPrompt, GetPromptCommand
+from promptlab.application.ports.prompts import ListedPrompt
 from promptlab.application.prompts.list_prompts import ListPrompts, ListPromptsCommand
 from promptlab.application.sessions.create_session import CreateSession, CreateSessionCommand
 from promptlab.application.sessions.get_session import GetSession, GetSessionCommand
@@ -173,7 +174,7 @@ class World:
 
     async def list_prompts(
         self, user: User, session: PromptSession, page: PageRequest | None = None
-    ) -> list[Prompt]:
+    ) -> list[ListedPrompt]:
         use_case = ListPrompts(uow=self.uow_factory(write=False))
         result = await use_case(
             ListPromptsCommand(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+import attrs
 import pytest
 
 from promptlab.application.pagination import PageRequest
@@ -126,10 +129,31 @@ async def test_prompt_outside_session_not_found(cast: Cast) -> None:
         await cast.world.get_prompt(cast.outsider, cast.project.id, first.id, prompt.id)
 
 
+async def test_list_of_session_elsewhere_not_found(cast: Cast) -> None:
+    """A session is listed only through its own project, with or without prompts."""
+    editors_organization = await cast.world.organization([(cast.editor, OrganizationRole.OWNER)])
+    other_project = await cast.world.project(editors_organization)
+    session = await cast.world.create_session(cast.editor, cast.project.id)
+    await cast.world.create_prompt(cast.editor, session)
+    empty = await cast.world.create_session(cast.editor, cast.project.id)
+    missing = attrs.evolve(empty, id=uuid.uuid4())
+
+    for through_other_project in (
+        attrs.evolve(session, project_id=other_project.id),
+        attrs.evolve(empty, project_id=other_project.id),
+    ):
+        with pytest.raises(NotFoundError) as caught:
+            await cast.world.list_prompts(cast.editor, through_other_project)
+        assert str(through_other_project.id) in caught.value.message
+    with pytest.raises(NotFoundError):
+        await cast.world.list_prompts(cast.editor, missing)
+    assert await cast.world.list_prompts(cast.editor, empty) == []
+
+
 async def test_list_pages_newest_first(cast: Cast) -> None:
     session = await cast.world.create_session(cast.editor, cast.project.id)
     created = [await cast.world.create_prompt(cast.editor, session) for _ in range(3)]
 
     first_page = await cast.world.list_prompts(cast.viewer, session, PageRequest(limit=2))
 
-    assert [prompt.id for prompt in first_page] == [created[2].id, created[1].id]
+    assert [prompt.id for prompt in first_page] == [str(created[2].id), str(created[1].id)]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 
 from promptlab.adapters.memory.store import InMemoryRepository, paginate
 from promptlab.application.pagination import Page, PageRequest
-from promptlab.application.ports.prompts import RowLock
+from promptlab.application.ports.prompts import ListedPrompt, RowLock
+from promptlab.application.text_forms import timestamp_text
 from promptlab.domain.prompts import Prompt
 from promptlab.domain.sessions import PromptSession, SessionCounts, SessionStatus
 
@@ -88,10 +90,31 @@ class InMemoryPromptRepository(InMemoryRepository):
             return None
         return copy.deepcopy(prompt)
 
-    async def list_for_session(self, session_id: uuid.UUID, page: PageRequest) -> Page[Prompt]:
+    async def list_for_session(
+        self, project_id: uuid.UUID, session_id: uuid.UUID, page: PageRequest
+    ) -> Page[ListedPrompt]:
         prompts = [
-            copy.deepcopy(prompt)
+            prompt
             for prompt in (await self._table(PROMPTS)).values()
-            if prompt.session_id == session_id
+            if prompt.session_id == session_id and prompt.project_id == project_id
         ]
-        return paginate(prompts, page, lambda prompt: (prompt.created_at, prompt.id))
+        found = paginate(prompts, page, lambda prompt: (prompt.created_at, prompt.id))
+        return Page(items=[listed(prompt) for prompt in found.items], next=found.next)
+
+
+def listed(prompt: Prompt) -> ListedPrompt:
+    """Return `prompt` in the text form of a list."""
+    return ListedPrompt(
+        id=str(prompt.id),
+        name=prompt.name,
+        messages_json=json.dumps(
+            [
+                {"role": message.role.value, "content": message.content}
+                for message in prompt.messages
+            ]
+        ),
+        variables_json=json.dumps(list(prompt.variables)),
+        parent_id=None if prompt.parent_id is None else str(prompt.parent_id),
+        created_by=None if prompt.created_by is None else str(prompt.created_by),
+        created_at=timestamp_text(prompt.created_at),
+    )

@@ -19,6 +19,7 @@ from promptlab.adapters.sqlalchemy.engine import (
     inline_sqlite,
 )
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
+from promptlab.adapters.sqlalchemy.listing_cache import ListedPromptCache
 from promptlab.adapters.sqlalchemy.prepared import (
     PreparedQuery,
     PreparedWrite,
@@ -44,6 +45,8 @@ from promptlab.adapters.sqlalchemy.sqlite_inline import (
 
 # Matches the default SQLite busy timeout (PROMPTLAB_SQLITE_BUSY_TIMEOUT_MS).
 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
+# Matches PROMPTLAB_LISTED_PROMPTS_CACHE_BYTES.
+DEFAULT_LISTED_PROMPTS_CACHE_BYTES = 8 * 1024 * 1024
 
 
 class SqlAlchemyUnitOfWork:
@@ -67,8 +70,10 @@ class SqlAlchemyUnitOfWork:
         write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
         reader: InlineReader | None = None,
         writer: InlineWriter | None = None,
+        listed_prompts: ListedPromptCache | None = None,
     ) -> None:
         self._engine = engine
+        self.listed_prompts = listed_prompts
         self._write = write
         self._reader = None if write else reader
         self._writer = writer if write else None
@@ -310,6 +315,9 @@ class SqlAlchemyUnitOfWorkFactory:
     concurrent writes most of the wait was sleep after the lock was already
     free. The lock hands over at once, in arrival order. Writers in other
     processes still meet at the busy handler, one per process at most.
+
+    Its units of work share one `ListedPromptCache` of
+    `listed_prompts_cache_bytes` (0 turns it off).
     """
 
     def __init__(
@@ -317,8 +325,12 @@ class SqlAlchemyUnitOfWorkFactory:
         engine: AsyncEngine,
         *,
         write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
+        listed_prompts_cache_bytes: int = DEFAULT_LISTED_PROMPTS_CACHE_BYTES,
     ) -> None:
         self._engine = engine
+        self._listed_prompts = (
+            ListedPromptCache(listed_prompts_cache_bytes) if listed_prompts_cache_bytes else None
+        )
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._write_lock_timeout = write_lock_timeout
         self._reader: InlineReader | None = None
@@ -340,6 +352,7 @@ class SqlAlchemyUnitOfWorkFactory:
             write_lock_timeout=self._write_lock_timeout,
             reader=self._reader,
             writer=self._writer,
+            listed_prompts=self._listed_prompts,
         )
 
     def close(self) -> None:

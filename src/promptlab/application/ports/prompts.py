@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from promptlab.application.pagination import Page, PageRequest
 from promptlab.domain.prompts import Prompt
@@ -16,6 +16,29 @@ RowLock = Literal["share", "update"]
 so prompts can be added to a session concurrently while a status change waits.
 `update` also excludes other `share` and `update` locks, for read-modify-write.
 """
+
+
+class ListedPrompt(NamedTuple):
+    """A prompt as a list shows it: each field in the text form every client receives.
+
+    Lists are the most frequent read, and a page of prompts holds hundreds
+    of values. Read this way, the database hands over text that is already
+    in its final form: stored JSON is not parsed and identifiers and times
+    become no objects. `ListPrompts` returns these instead of `Prompt`s.
+    The project and session are those the list was asked for.
+    """
+
+    id: str
+    """Canonical UUID text: 36 lowercase characters with hyphens."""
+    name: str | None
+    messages_json: str
+    """The messages as a JSON array of `{"role": ..., "content": ...}` objects, in order."""
+    variables_json: str
+    """The placeholder names as a JSON array of strings, in order of first appearance."""
+    parent_id: str | None
+    created_by: str | None
+    created_at: str
+    """See `timestamp_text`."""
 
 
 class SessionRepository(Protocol):
@@ -57,6 +80,11 @@ class PromptRepository(Protocol):
         """Return the prompt only if it belongs to the project, in any of its sessions."""
         ...
 
-    async def list_for_session(self, session_id: uuid.UUID, page: PageRequest) -> Page[Prompt]:
-        """Return the prompts of a session, newest first."""
+    async def list_for_session(
+        self, project_id: uuid.UUID, session_id: uuid.UUID, page: PageRequest
+    ) -> Page[ListedPrompt]:
+        """Return the prompts of a session of the project, newest first.
+
+        A session of another project, or no session at all, gives an empty page.
+        """
         ...

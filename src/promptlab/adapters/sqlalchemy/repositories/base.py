@@ -70,13 +70,15 @@ class PreparedKeyset:
     statement's own filters as bind parameters.
     """
 
-    def __init__(self, statement: Select[Any], table: Table) -> None:
+    def __init__(
+        self, statement: Select[Any], table: Table, row_type: type[tuple[Any, ...]] = tuple
+    ) -> None:
         created_at = table.c.created_at
         row_id = table.c.id
         ordered = statement.order_by(created_at.desc(), row_id.desc()).limit(
             bindparam("page_limit", type_=Integer())
         )
-        self._first = PreparedQuery(ordered)
+        self._first = PreparedQuery(ordered, row_type)
         self._after = PreparedQuery(
             ordered.where(
                 tuple_(created_at, row_id)
@@ -84,7 +86,8 @@ class PreparedKeyset:
                     bindparam("after_created_at", type_=created_at.type),
                     bindparam("after_id", type_=row_id.type),
                 )
-            )
+            ),
+            row_type,
         )
 
     def query(self, page: PageRequest, parameters: dict[str, Any]) -> PreparedQuery:

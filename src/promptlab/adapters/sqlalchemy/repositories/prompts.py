@@ -17,9 +17,16 @@ from promptlab.adapters.sqlalchemy.repositories.base import (
     to_page,
 )
 from promptlab.adapters.sqlalchemy.tables import executions, prompt_sessions, prompts
+from promptlab.adapters.sqlalchemy.text_reads import (
+    json_as_text,
+    timestamp_as_text,
+    uuid_as_key,
+    uuid_as_text,
+)
 from promptlab.adapters.sqlalchemy.types import JsonRead, MessagesRead
 from promptlab.application.pagination import Page, PageRequest
-from promptlab.application.ports.prompts import RowLock
+from promptlab.application.ports.prompts import ListedPrompt, RowLock
+from promptlab.application.text_forms import cursor_after
 from promptlab.domain.messages import Message
 from promptlab.domain.parameters import GenerationParameters
 from promptlab.domain.prompts import Prompt
@@ -120,8 +127,29 @@ _PROMPT_IN_PROJECT = PreparedQuery(
         prompts.c.id == bindparam("prompt_id"), prompts.c.project_id == bindparam("project_id")
     )
 )
-_PROMPTS_OF_SESSION = PreparedKeyset(
-    _PROMPT_SELECT.where(prompts.c.session_id == bindparam("session_id")), prompts
+# The ids of a page, read from the index on (session_id, created_at, id)
+# alone, for pages whose prompts are all in the listed-prompt cache.
+_LISTED_KEYS = PreparedKeyset(
+    select(uuid_as_key(prompts.c.id)).where(prompts.c.session_id == bindparam("session_id")),
+    prompts,
+)
+# A page in full: each prompt's cache key, then its `ListedPrompt` fields in
+# order. The project filter makes a session of another project list nothing.
+_LISTED_PROMPTS = PreparedKeyset(
+    select(
+        uuid_as_key(prompts.c.id),
+        uuid_as_text(prompts.c.id),
+        prompts.c.name,
+        json_as_text(prompts.c.messages),
+        json_as_text(prompts.c.variables),
+        uuid_as_text(prompts.c.parent_id),
+        uuid_as_text(prompts.c.created_by),
+        timestamp_as_text(prompts.c.created_at),
+    ).where(
+        prompts.c.session_id == bindparam("session_id"),
+        prompts.c.project_id == bindparam("project_id"),
+    ),
+    prompts,
 )
 
 
@@ -233,8 +261,27 @@ class SqlPromptRepository(SqlRepository):
         )
         return prompt_from_row(rows[0]) if rows else None
 
-    async def list_for_session(self, session_id: uuid.UUID, page: PageRequest) -> Page[Prompt]:
-        parameters: dict[str, Any] = {"session_id": session_id}
-        query = _PROMPTS_OF_SESSION.query(page, parameters)
-        rows = await self._uow.fetch_all(query, parameters)
-        return to_page([prompt_from_row(row) for row in rows], page, _cursor_of)
+    async def list_for_session(
+        self, project_id: uuid.UUID, session_id: uuid.UUID, page: PageRequest
+    ) -> Page[ListedPrompt]:
+        cache = self._uow.listed_prompts
+        project = project_id.int
+        if cache is not None:
+            parameters: dict[str, Any] = {"session_id": session_id}
+            keys = await self._uow.fetch_all(_LISTED_KEYS.query(page, parameters), parameters)
+            cached = cache.page([row[0] for row in keys], project)
+            if cached is not None:
+                return to_page(cached, page, _cursor_of_listed)
+
+        parameters = {"session_id": session_id, "project_id": project_id}
+        rows = await self._uow.fetch_all(_LISTED_PROMPTS.query(page, parameters), parameters)
+        items = [ListedPrompt._make(row[1:]) for row in rows]
+        if cache is not None:
+            for row, item in zip(rows, items, strict=True):
+                cache.put(row[0], project, item)
+        return to_page(items, page, _cursor_of_listed)
+
+
+def _cursor_of_listed(item: ListedPrompt) -> tuple[Any, uuid.UUID]:
+    cursor = cursor_after(item.id, item.created_at)
+    return cursor.created_at, cursor.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -19,8 +19,13 @@ from promptlab.entrypoints.http.dependencies import (
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
-from promptlab.entrypoints.http.schemas.common import PageOut, page_out
-from promptlab.entrypoints.http.schemas.prompts import PromptCreateIn, PromptOut, prompt_out
+from promptlab.entrypoints.http.schemas.common import PageOut, encoded_json
+from promptlab.entrypoints.http.schemas.prompts import (
+    PromptCreateIn,
+    PromptOut,
+    listed_prompts_json,
+    prompt_out,
+)
 
 PROMPT = "/{prompt_id:uuid}/"
 
@@ -42,13 +47,13 @@ class PromptController(Controller):
         session_id: FromPath[uuid.UUID],
         page: RequestedPage,
         list_prompts: NamedDependency[ListPrompts],
-    ) -> PageOut[PromptOut]:
+    ) -> Response[PageOut[PromptOut]]:
         result = await list_prompts(
             ListPromptsCommand(
                 user=current_user, project_id=project_id, session_id=session_id, page=page
             )
         )
-        return page_out(result, prompt_out)
+        return encoded_json(listed_prompts_json(result, project_id, session_id))
 
     @post(
         "/",

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from promptlab.application.pagination import Page, encode_cursor
+from promptlab.application.ports.prompts import ListedPrompt
 from promptlab.domain.messages import Message, MessageRole
 from promptlab.domain.prompts import Prompt
-from promptlab.entrypoints.http.schemas.common import Body
+from promptlab.entrypoints.http.schemas.common import Body, PageOut
 
 RoleName = Literal["system", "user", "assistant"]
 
@@ -87,3 +89,49 @@ def prompt_out(prompt: Prompt) -> PromptOut:
         created_by=prompt.created_by,
         created_at=prompt.created_at,
     )
+
+
+class ListedPromptOut(msgspec.Struct):
+    """`PromptOut`'s JSON, built from a `ListedPrompt`: the same fields in the same order.
+
+    The identifiers and times are already text in their wire form, and the
+    stored JSON of the messages and variables is embedded unparsed.
+    """
+
+    id: str
+    session: str
+    project: str
+    name: str | None
+    messages: msgspec.Raw
+    variables: msgspec.Raw
+    parent: str | None
+    created_by: str | None
+    created_at: str
+
+
+_encode_page = msgspec.json.Encoder().encode
+
+
+def listed_prompts_json(
+    page: Page[ListedPrompt], project_id: uuid.UUID, session_id: uuid.UUID
+) -> bytes:
+    """Encode a page of listed prompts as the JSON of `PageOut[PromptOut]`."""
+    project = str(project_id)
+    session = str(session_id)
+    raw = msgspec.Raw
+    results = [
+        ListedPromptOut(
+            item.id,
+            session,
+            project,
+            item.name,
+            raw(item.messages_json),
+            raw(item.variables_json),
+            item.parent_id,
+            item.created_by,
+            item.created_at,
+        )
+        for item in page.items
+    ]
+    next_cursor = encode_cursor(page.next) if page.next else None
+    return _encode_page(PageOut(results=results, next=next_cursor))
