@@ -176,9 +176,7 @@ async def test_prompts_added_after_a_cached_page_appear(
     session = make_session(project)
     first = make_prompt(session, minutes=0, name="first")
     await add_prompts(cached_factory, session, [first])
-    assert [item.name for item in await list_page(cached_factory, project.id, session)] == [
-        "first"
-    ]
+    assert [item.name for item in await list_page(cached_factory, project.id, session)] == ["first"]
 
     await add_prompts(cached_factory, session, [make_prompt(session, minutes=1, name="second")])
 

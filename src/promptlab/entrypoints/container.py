@@ -54,6 +54,7 @@ from promptlab.application.executions.policy import ExecutionPolicy
 from promptlab.application.executions.reap import PeriodicReaper, ReapInterruptedExecutions
 from promptlab.application.executions.stream import StreamPromptExecution
 from promptlab.application.ports.rate_limit import RateLimit
+from promptlab.entrypoints.http.schemas.prompts import ListedPromptJson
 from promptlab.entrypoints.settings import Settings
 
 
@@ -196,6 +197,9 @@ class Container(containers.DeclarativeContainer):
     list_sessions = providers.Factory(ListSessions)
     get_session = providers.Factory(GetSession)
     list_prompts = providers.Factory(ListPrompts)
+    listed_prompt_json = providers.Singleton(
+        ListedPromptJson, max_bytes=settings.provided.listed_prompts_cache_bytes
+    )
     get_prompt = providers.Factory(GetPrompt)
     create_prompt = providers.Factory(CreatePrompt, clock=clock, ids=ids, text_limits=text_limits)
 

@@ -31,19 +31,19 @@ def test_page_needs_every_key_in_the_same_project() -> None:
     assert cache.page([], project=2) == []
 
 
-def test_least_recently_listed_goes_first() -> None:
+def test_oldest_entry_goes_first() -> None:
     size = entry_size(item(0))
     cache = ListedPromptCache(max_bytes=size * 8 * 3)  # an entry fits in an eighth
     for number in range(3 * 8):
         cache.put(number, 1, item(number))
     assert len(cache) == 24
 
-    # Listing 0 makes it the most recent; adding one more drops 1, the oldest.
+    # Reading 0 does not keep it: the next entry still drops it, the oldest.
     assert cache.page([0], project=1) == [item(0)]
     cache.put("new", 1, item(99))
 
-    assert cache.page([1], project=1) is None
-    assert cache.page([0, 2, "new"], project=1) is not None
+    assert cache.page([0], project=1) is None
+    assert cache.page([1, 2, "new"], project=1) is not None
     assert cache.size_bytes <= cache.max_bytes
 
 

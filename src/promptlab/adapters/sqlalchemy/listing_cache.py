@@ -41,7 +41,7 @@ def entry_size(item: ListedPrompt) -> int:
 
 
 class ListedPromptCache:
-    """At most `max_bytes` of listed prompts, the least recently listed dropped first.
+    """At most `max_bytes` of listed prompts, the oldest dropped first.
 
     Keys are the prompt's id in the form the id query returns, and each entry
     remembers the project it was listed in, so a session reached through the
@@ -74,9 +74,6 @@ class ListedPromptCache:
             if entry is None or entry[0] != project:
                 return None
             found.append(entry[1])
-        move_to_end = entries.move_to_end
-        for key in keys:
-            move_to_end(key)
         return found
 
     def put(self, key: object, project: object, item: ListedPrompt) -> None:

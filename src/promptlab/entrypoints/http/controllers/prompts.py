@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -16,6 +17,7 @@ from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
     RequestedPage,
     listing_use_case,
+    request_container,
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
@@ -23,7 +25,6 @@ from promptlab.entrypoints.http.schemas.common import PageOut, encoded_json
 from promptlab.entrypoints.http.schemas.prompts import (
     PromptCreateIn,
     PromptOut,
-    listed_prompts_json,
     prompt_out,
 )
 
@@ -42,6 +43,7 @@ class PromptController(Controller):
     )
     async def list_prompts(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
         project_id: FromPath[uuid.UUID],
         session_id: FromPath[uuid.UUID],
@@ -53,7 +55,8 @@ class PromptController(Controller):
                 user=current_user, project_id=project_id, session_id=session_id, page=page
             )
         )
-        return encoded_json(listed_prompts_json(result, project_id, session_id))
+        page_json = request_container(request).listed_prompt_json().page_json
+        return encoded_json(page_json(result, project_id, session_id))
 
     @post(
         "/",

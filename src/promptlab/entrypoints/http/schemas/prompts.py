@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,7 +13,7 @@ from promptlab.application.pagination import Page, encode_cursor
 from promptlab.application.ports.prompts import ListedPrompt
 from promptlab.domain.messages import Message, MessageRole
 from promptlab.domain.prompts import Prompt
-from promptlab.entrypoints.http.schemas.common import Body, PageOut
+from promptlab.entrypoints.http.schemas.common import Body
 
 RoleName = Literal["system", "user", "assistant"]
 
@@ -109,29 +110,63 @@ class ListedPromptOut(msgspec.Struct):
     created_at: str
 
 
-_encode_page = msgspec.json.Encoder().encode
+_encode = msgspec.json.Encoder().encode
 
 
-def listed_prompts_json(
-    page: Page[ListedPrompt], project_id: uuid.UUID, session_id: uuid.UUID
-) -> bytes:
-    """Encode a page of listed prompts as the JSON of `PageOut[PromptOut]`."""
-    project = str(project_id)
-    session = str(session_id)
-    raw = msgspec.Raw
-    results = [
-        ListedPromptOut(
-            item.id,
-            session,
-            project,
-            item.name,
-            raw(item.messages_json),
-            raw(item.variables_json),
-            item.parent_id,
-            item.created_by,
-            item.created_at,
+class ListedPromptJson:
+    """The encoder of pages of listed prompts, which keeps each prompt's JSON object by its id.
+
+    A prompt never changes once written, and its id names one session of
+    one project, so the JSON object of a listed prompt never changes either.
+    Joining kept objects skips building and encoding 50 structs per page,
+    which was a seventh of a list request's time in a running server
+    (py-spy). At most `max_bytes` of JSON is kept, the oldest dropped first,
+    and an object over an eighth of that is not kept; 0 keeps none.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._largest = max_bytes // 8
+        self._objects: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._bytes
+
+    def page_json(
+        self, page: Page[ListedPrompt], project_id: uuid.UUID, session_id: uuid.UUID
+    ) -> bytes:
+        """Return the JSON of `PageOut[PromptOut]` for a page of the session's prompts."""
+        objects = self._objects
+        parts = []
+        for item in page.items:
+            encoded = objects.get(item.id)
+            if encoded is None:
+                encoded = self._encode_and_keep(item, str(project_id), str(session_id))
+            parts.append(encoded)
+        next_cursor = _encode(encode_cursor(page.next)) if page.next else b"null"
+        return b'{"results":[' + b",".join(parts) + b'],"next":' + next_cursor + b"}"
+
+    def _encode_and_keep(self, item: ListedPrompt, project: str, session: str) -> bytes:
+        encoded = _encode(
+            ListedPromptOut(
+                item.id,
+                session,
+                project,
+                item.name,
+                msgspec.Raw(item.messages_json),
+                msgspec.Raw(item.variables_json),
+                item.parent_id,
+                item.created_by,
+                item.created_at,
+            )
         )
-        for item in page.items
-    ]
-    next_cursor = encode_cursor(page.next) if page.next else None
-    return _encode_page(PageOut(results=results, next=next_cursor))
+        if len(encoded) > self._largest:
+            return encoded
+        self._objects[item.id] = encoded
+        self._bytes += len(encoded)
+        while self._bytes > self._max_bytes:
+            _, dropped = self._objects.popitem(last=False)
+            self._bytes -= len(dropped)
+        return encoded
