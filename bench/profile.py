@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from bench.databases import fresh_database
+from bench.databases import BenchDatabase, fresh_database
 from bench.gateways import Gateways, provider_environment
 from bench.scenarios import Scenario, standard_scenarios
 from bench.seed import Owner, SeedSize, seed_workspace
@@ -147,62 +147,63 @@ async def _measure(
     }
 
 
-async def _run(options: ProfileOptions, work_dir: Path) -> list[dict[str, Any]]:
+async def _run(
+    options: ProfileOptions, work_dir: Path, gateways: Gateways, db: BenchDatabase
+) -> list[dict[str, Any]]:
     from bench.suite import promptlab_environment
     from promptlab.entrypoints.http.app import create_app
     from promptlab.entrypoints.settings import Settings
 
     results: list[dict[str, Any]] = []
-    with Gateways(work_dir, litellm=False) as gateways, fresh_database(options.database) as db:
-        os.environ.update(promptlab_environment(db, gateways.models_file))
-        os.environ.update(provider_environment())
-        if options.database != "sqlite":
-            from promptlab.adapters.sqlalchemy.engine import create_engine
-            from promptlab.adapters.sqlalchemy.migrate import run_migrations
+    os.environ.update(promptlab_environment(db, gateways.models_file))
+    os.environ.update(provider_environment())
+    if options.database != "sqlite":
+        from promptlab.adapters.sqlalchemy.engine import create_engine
+        from promptlab.adapters.sqlalchemy.migrate import run_migrations
 
-            engine = create_engine(db.url)
-            await run_migrations(engine)
-            await engine.dispose()
-        app = create_app(Settings.from_env())
-        driver = AsgiDriver(app)
-        async with app.lifespan():
+        engine = create_engine(db.url)
+        await run_migrations(engine)
+        await engine.dispose()
+    app = create_app(Settings.from_env())
+    driver = AsgiDriver(app)
+    async with app.lifespan():
+        status, body = await driver.send(
+            "POST",
+            "/api/auth/register/",
+            json.dumps(
+                {
+                    "email": "owner@bench.example",
+                    "password": "correct horse battery staple",
+                    "full_name": "Bench Owner",
+                }
+            ).encode(),
+            (),
+        )
+        if status != 201:
+            raise RuntimeError(f"registering failed: {status} {body[:300]!r}")
+        registered = json.loads(body)
+        owner = Owner(
+            user_id=uuid.UUID(registered["user"]["id"]),
+            organization_id=uuid.UUID(registered["organization"]["id"]),
+            email="owner@bench.example",
+            access_token=registered["access"],
+        )
+        workspace, _, _ = await seed_workspace(db.url, owner, SeedSize())
+        for scenario in standard_scenarios(workspace, owner.access_token):
+            if options.scenario and options.scenario != scenario.name:
+                continue
+            request = scenario.request
             status, body = await driver.send(
-                "POST",
-                "/api/auth/register/",
-                json.dumps(
-                    {
-                        "email": "owner@bench.example",
-                        "password": "correct horse battery staple",
-                        "full_name": "Bench Owner",
-                    }
-                ).encode(),
-                (),
+                request.method, request.paths[0], request.body, request.headers
             )
-            if status != 201:
-                raise RuntimeError(f"registering failed: {status} {body[:300]!r}")
-            registered = json.loads(body)
-            owner = Owner(
-                user_id=uuid.UUID(registered["user"]["id"]),
-                organization_id=uuid.UUID(registered["organization"]["id"]),
-                email="owner@bench.example",
-                access_token=registered["access"],
-            )
-            workspace, _, _ = await seed_workspace(db.url, owner, SeedSize())
-            for scenario in standard_scenarios(workspace, owner.access_token):
-                if options.scenario and options.scenario != scenario.name:
-                    continue
-                request = scenario.request
-                status, body = await driver.send(
-                    request.method, request.paths[0], request.body, request.headers
+            if status != scenario.expected_status:
+                results.append(
+                    {"scenario": scenario.name, "note": f"status {status}: {body[:160]!r}"}
                 )
-                if status != scenario.expected_status:
-                    results.append(
-                        {"scenario": scenario.name, "note": f"status {status}: {body[:160]!r}"}
-                    )
-                    continue
-                results.append(await _measure(driver, scenario, options.requests, options.profile))
-                if scenario.name == CEILING_OF and not options.scenario:
-                    results.append(await _measure_ceiling(body, work_dir, options.requests))
+                continue
+            results.append(await _measure(driver, scenario, options.requests, options.profile))
+            if scenario.name == CEILING_OF and not options.scenario:
+                results.append(await _measure_ceiling(body, work_dir, options.requests))
     return results
 
 
@@ -229,5 +230,11 @@ async def _measure_ceiling(page: bytes, work_dir: Path, requests: int) -> dict[s
 
 
 def run_profile(options: ProfileOptions) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="promptlab-profile-") as folder:
-        return asyncio.run(_run(options, Path(folder)))
+    # The database is created and dropped outside the event loop: fresh_database
+    # runs its own administrative statements with asyncio.run.
+    with (
+        tempfile.TemporaryDirectory(prefix="promptlab-profile-") as folder,
+        Gateways(Path(folder), litellm=False) as gateways,
+        fresh_database(options.database) as db,
+    ):
+        return asyncio.run(_run(options, Path(folder), gateways, db))

@@ -88,9 +88,7 @@ def _probes(
         Probe(
             "list 50 prompts",
             Request("GET", (workspace.prompts_path() + "?limit=50",), headers=auth),
-            lambda uow: uow.prompts.list_for_session(
-                workspace.project_id, workspace.session_id, first_page
-            ),
+            lambda uow: _list_prompts_cold_then_cached(uow, workspace, first_page),
         ),
         Probe(
             "list 50 execution logs",
@@ -128,6 +126,19 @@ def _probes(
     ]
 
 
+async def _list_prompts_cold_then_cached(uow: Any, workspace: Workspace, page: Any) -> None:
+    """List the first page twice with a listed-prompt cache of its own, for both statements' plans.
+
+    The first listing finds the cache empty and reads the page in full; the
+    second finds every prompt cached and reads only the page's ids.
+    """
+    from promptlab.adapters.sqlalchemy.listing_cache import ListedPromptCache
+
+    uow.listed_prompts = ListedPromptCache(max_bytes=8 * 1024 * 1024)
+    for _ in range(2):
+        await uow.prompts.list_for_session(workspace.project_id, workspace.session_id, page)
+
+
 async def _middle_cursor(url: str, prompt_id: uuid.UUID) -> str:
     """Return the cursor that starts a page halfway through the prompt's execution logs."""
     from promptlab.adapters.sqlalchemy.engine import create_engine
@@ -157,7 +168,7 @@ async def _middle_cursor(url: str, prompt_id: uuid.UUID) -> str:
 
 
 async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
-    """Return each probe's query plan, from the exact SQL and parameters its repository sends.
+    """Return the plans of the SELECTs each probe's repository call sends, with their exact SQL.
 
     A cursor hook runs EXPLAIN (SQLite: EXPLAIN QUERY PLAN) on the statement
     just before the statement itself, on the same driver cursor.
@@ -191,7 +202,7 @@ async def _query_plans(url: str, probes: list[Probe]) -> dict[str, str]:
             # hook. The factory's units of work run the same SQL text past it.
             async with SqlAlchemyUnitOfWork(engine, write=True) as uow:
                 await probe.plan_call(uow)
-            plans[probe.name] = captured[-1] if captured else "(no SELECT was sent)"
+            plans[probe.name] = "\n\n".join(captured) if captured else "(no SELECT was sent)"
     finally:
         await engine.dispose()
     return plans

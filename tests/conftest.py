@@ -68,10 +68,10 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-def uow_factory(engine: AsyncEngine) -> Iterator[SqlAlchemyUnitOfWorkFactory]:
+async def uow_factory(engine: AsyncEngine) -> AsyncIterator[SqlAlchemyUnitOfWorkFactory]:
     factory = SqlAlchemyUnitOfWorkFactory(engine)
     yield factory
-    factory.close()
+    await factory.aclose()
 
 
 @pytest.fixture(scope="session")

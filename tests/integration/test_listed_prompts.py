@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -30,18 +30,18 @@ from tests.integration.test_prompts_repository import (
 
 
 @pytest.fixture
-def cached_factory(engine: AsyncEngine) -> Iterator[SqlAlchemyUnitOfWorkFactory]:
+async def cached_factory(engine: AsyncEngine) -> AsyncIterator[SqlAlchemyUnitOfWorkFactory]:
     """Units of work sharing a listed-prompt cache of their own, empty at the start of each test."""
     factory = SqlAlchemyUnitOfWorkFactory(engine, listed_prompts_cache_bytes=1024 * 1024)
     yield factory
-    factory.close()
+    await factory.aclose()
 
 
 @pytest.fixture
-def uncached_factory(engine: AsyncEngine) -> Iterator[SqlAlchemyUnitOfWorkFactory]:
+async def uncached_factory(engine: AsyncEngine) -> AsyncIterator[SqlAlchemyUnitOfWorkFactory]:
     factory = SqlAlchemyUnitOfWorkFactory(engine, listed_prompts_cache_bytes=0)
     yield factory
-    factory.close()
+    await factory.aclose()
 
 
 def comparable(item: ListedPrompt) -> tuple[object, ...]:
@@ -210,4 +210,4 @@ async def test_cache_keeps_to_its_byte_budget(engine: AsyncEngine) -> None:
         assert 0 < len(cache) < 40
         assert again == items
     finally:
-        factory.close()
+        await factory.aclose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
@@ -20,7 +21,9 @@ from promptlab.adapters.sqlalchemy.engine import (
 )
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
 from promptlab.adapters.sqlalchemy.listing_cache import ListedPromptCache
+from promptlab.adapters.sqlalchemy.postgres_reader import PostgresReader
 from promptlab.adapters.sqlalchemy.prepared import (
+    CompiledQuery,
     PreparedQuery,
     PreparedWrite,
     driver_error_is_unavailable,
@@ -70,12 +73,14 @@ class SqlAlchemyUnitOfWork:
         write_lock_timeout: float = DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS,
         reader: InlineReader | None = None,
         writer: InlineWriter | None = None,
+        postgres_reader: PostgresReader | None = None,
         listed_prompts: ListedPromptCache | None = None,
     ) -> None:
         self._engine = engine
         self.listed_prompts = listed_prompts
         self._write = write
         self._reader = None if write else reader
+        self._postgres_reader = None if write else postgres_reader
         self._writer = writer if write else None
         self._write_lock = write_lock if write else None
         self._write_lock_timeout = write_lock_timeout
@@ -151,6 +156,17 @@ class SqlAlchemyUnitOfWork:
             compiled = await query.compiled_on(dialect, None)
             try:
                 rows = self._reader.fetch_all(compiled.sql, compiled.driver_parameters(parameters))
+            except Exception as error:
+                if driver_error_is_unavailable(error):
+                    raise unavailable(error) from error
+                raise
+            return compiled.convert_rows(rows)
+
+        if self._postgres_reader is not None:
+            try:
+                compiled, rows = await self._postgres_reader.run(
+                    partial(_fetch_prepared, query, dialect, parameters)
+                )
             except Exception as error:
                 if driver_error_is_unavailable(error):
                     raise unavailable(error) from error
@@ -306,6 +322,14 @@ class SqlAlchemyUnitOfWork:
             self._write_lock.release()
 
 
+async def _fetch_prepared(
+    query: PreparedQuery, dialect: Dialect, parameters: Mapping[str, Any], connection: Any
+) -> tuple[CompiledQuery, Sequence[Sequence[Any]]]:
+    compiled = await query.compiled_on(dialect, connection)
+    rows = await connection.fetch(compiled.sql, *compiled.driver_parameters(parameters))
+    return compiled, rows
+
+
 class SqlAlchemyUnitOfWorkFactory:
     """Units of work on one engine.
 
@@ -335,6 +359,10 @@ class SqlAlchemyUnitOfWorkFactory:
         self._write_lock_timeout = write_lock_timeout
         self._reader: InlineReader | None = None
         self._writer: InlineWriter | None = None
+        self._postgres_reader: PostgresReader | None = None
+        if engine.dialect.name == "postgresql":
+            # As many read connections as the engine's pool keeps open.
+            self._postgres_reader = PostgresReader(engine.url, max_size=engine.pool.size())  # type: ignore[attr-defined]
         sqlite_file = inline_sqlite(engine)
         if sqlite_file is not None:
             timeout = sqlite_file.busy_timeout_ms
@@ -352,6 +380,7 @@ class SqlAlchemyUnitOfWorkFactory:
             write_lock_timeout=self._write_lock_timeout,
             reader=self._reader,
             writer=self._writer,
+            postgres_reader=self._postgres_reader,
             listed_prompts=self._listed_prompts,
         )
 
@@ -361,3 +390,9 @@ class SqlAlchemyUnitOfWorkFactory:
             self._reader.close()
         if self._writer is not None:
             self._writer.dispose()
+
+    async def aclose(self) -> None:
+        """Close what `close` closes and the PostgreSQL reader's connections."""
+        self.close()
+        if self._postgres_reader is not None:
+            await self._postgres_reader.close()

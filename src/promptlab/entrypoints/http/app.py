@@ -61,10 +61,11 @@ def create_app(
             await hook(container)
         await container.rate_limiter().aclose()
         # The SQL factory owns connections of its own (the SQLite reader and
-        # writer), and a factory given as an override may have no close().
-        close_factory = getattr(container.uow_factory(), "close", None)
+        # writer, the PostgreSQL reader), and a factory given as an override
+        # may have no aclose().
+        close_factory = getattr(container.uow_factory(), "aclose", None)
         if close_factory is not None:
-            close_factory()
+            await close_factory()
         await container.engine().dispose()
         logger.info("promptlab stopped")
 

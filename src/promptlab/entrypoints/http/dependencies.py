@@ -69,8 +69,7 @@ async def provide_current_user(request: Request[Any, Any, Any]) -> User:
     request the request's unit of work is a write transaction, which on
     SQLite would take the database's write lock only to read the user.
     """
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = _authorization_header(request).partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError(
             "Authentication required: send the header `Authorization: Bearer <access token>`; "
@@ -82,6 +81,18 @@ async def provide_current_user(request: Request[Any, Any, Any]) -> User:
     # Checked once the caller is known, so an anonymous request still gets 401 first.
     reject_repeated_query_parameters(request)
     return user
+
+
+def _authorization_header(request: Request[Any, Any, Any]) -> str:
+    """Return the first Authorization header, or "" without one.
+
+    Read from the ASGI scope, whose header names are lowercase bytes:
+    `request.headers` would parse every header of the request first.
+    """
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return ""
 
 
 def reject_repeated_query_parameters(request: Request[Any, Any, Any]) -> None:

@@ -1,0 +1,117 @@
+"""A pool of asyncpg connections for the read-only units of work of a process on PostgreSQL.
+
+A read through SQLAlchemy's async engine checked a connection out of the
+engine's pool and gave it back, with greenlet switches both ways and a
+`pool_pre_ping` round trip. That was about half of the CPU of an
+authenticated request that reads one row (`python -m bench profile
+--pyinstrument`). The read-only units of work now run each prepared SELECT
+on a connection of this pool, taken for that one statement.
+
+Reads run outside any transaction, so each statement sees the latest
+committed state, as before. A connection then holds no session state, so
+the reset query that asyncpg sends by default on release is skipped. A
+statement whose connection turns out to be gone (a restarted server, a
+terminated backend) is sent once more on a fresh connection, which is what
+the pre-ping did for the engine's pool. A second failure is reported as the
+database being unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+from sqlalchemy.engine import URL
+
+from promptlab.adapters.sqlalchemy import codecs
+from promptlab.adapters.sqlalchemy.prepared import driver_error_is_unavailable
+
+T = TypeVar("T")
+
+
+async def _setup_codecs(connection: asyncpg.Connection) -> None:
+    """Decode JSON and JSONB as SQLAlchemy's asyncpg dialect does on its own connections.
+
+    The prepared queries' result processors come from that dialect, which
+    expects asyncpg to have decoded JSON values already.
+    """
+    await connection.set_type_codec(
+        "json",
+        encoder=str.encode,
+        decoder=lambda value: codecs.json_loads(value.decode()),
+        schema="pg_catalog",
+        format="binary",
+    )
+    await connection.set_type_codec(
+        "jsonb",
+        # PostgreSQL's binary JSONB starts with the format version, 1.
+        encoder=lambda value: b"\x01" + value.encode(),
+        decoder=lambda value: codecs.json_loads(value[1:].decode()),
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
+async def _keep_connection_state(connection: asyncpg.Connection) -> None:
+    # Reads leave no transaction, prepared cursor, listener or setting behind.
+    return None
+
+
+def _connection_broken(error: Exception, connection: asyncpg.Connection) -> bool:
+    """Return whether `error` leaves `connection` unusable, so the statement may go to another.
+
+    A backend ended by the server while its connection sat in the pool can
+    also surface as asyncpg's InternalClientError ("cannot switch to state
+    12; another operation is in progress") on the next statement.
+    """
+    return (
+        connection.is_closed()
+        or isinstance(error, asyncpg.exceptions.InternalClientError)
+        or driver_error_is_unavailable(error)
+    )
+
+
+class PostgresReader:
+    """Up to `max_size` asyncpg connections to the engine's database, opened on first use."""
+
+    def __init__(self, url: URL, *, max_size: int) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def run(self, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Return `call(connection)` on a pooled connection, trying a fresh one once if it was gone."""
+        pool = self._pool or await self._open()
+        for attempt in (1, 2):
+            async with pool.acquire() as connection:
+                try:
+                    return await call(connection)
+                except Exception as error:
+                    if not _connection_broken(error, connection):
+                        raise
+                    # The pool would take back a connection whose protocol
+                    # broke mid-statement; terminated, it is replaced instead.
+                    connection.terminate()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=self._max_size,
+                    init=_setup_codecs,
+                    reset=_keep_connection_state,
+                )
+            return self._pool

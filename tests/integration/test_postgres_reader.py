@@ -1,0 +1,130 @@
+"""The PostgreSQL reader: reads through its own asyncpg pool, across lost connections and outages."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from promptlab.adapters.sqlalchemy.engine import create_engine
+from promptlab.adapters.sqlalchemy.postgres_reader import PostgresReader
+from promptlab.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from promptlab.application.errors import ServiceUnavailableError
+from tests.integration.test_projects_repository import add_user
+from tests.support.databases import POSTGRES_ADMIN_URL, enabled_backends
+
+# The reader exists on PostgreSQL only, so these tests take only that backend.
+pytestmark = pytest.mark.parametrize(
+    "backend", [name for name in enabled_backends() if name == "postgresql"], indirect=True
+)
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def reader_factory(engine: AsyncEngine) -> AsyncIterator[SqlAlchemyUnitOfWorkFactory]:
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    yield factory
+    await factory.aclose()
+
+
+async def terminate_other_backends(database: str) -> int:
+    admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
+    try:
+        rows = await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await admin.close()
+    return len(rows)
+
+
+async def test_reads_survive_terminated_connections(
+    reader_factory: SqlAlchemyUnitOfWorkFactory, database_url: str
+) -> None:
+    user = await add_user(reader_factory)
+    async with reader_factory(write=False) as uow:
+        assert await uow.users.get(user.id) == user
+
+    # Every pooled connection dies, as on a server restart; the next read
+    # goes to a fresh connection instead of failing.
+    assert await terminate_other_backends(make_url(database_url).database or "") >= 1
+
+    async with reader_factory(write=False) as uow:
+        assert await uow.users.get(user.id) == user
+
+
+async def test_reads_see_committed_writes_at_once(
+    reader_factory: SqlAlchemyUnitOfWorkFactory,
+) -> None:
+    async with reader_factory(write=False) as uow:
+        assert await uow.users.get(uuid.uuid4()) is None
+
+    user = await add_user(reader_factory)
+
+    async with reader_factory(write=False) as uow:
+        assert await uow.users.get(user.id) == user
+
+
+async def test_unreachable_server_is_unavailable(database_url: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = int(probe.getsockname()[1])
+    unreachable = make_url(database_url).set(host="127.0.0.1", port=closed_port)
+    engine = create_engine(unreachable.render_as_string(hide_password=False))
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    try:
+        async with factory(write=False) as uow:
+            with pytest.raises(ServiceUnavailableError, match="unavailable"):
+                await uow.users.get(uuid.uuid4())
+    finally:
+        await factory.aclose()
+        await engine.dispose()
+
+
+async def test_lost_connection_is_tried_once_more(database_url: str) -> None:
+    """A statement whose connection died on the way is sent again on another connection."""
+    reader = PostgresReader(make_url(database_url), max_size=2)
+    seen: list[int] = []
+
+    async def lose_the_first(connection: asyncpg.Connection) -> int:
+        seen.append(connection.get_server_pid())
+        if len(seen) == 1:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+        return int(await connection.fetchval("SELECT 1"))
+
+    try:
+        assert await reader.run(lose_the_first) == 1
+    finally:
+        await reader.close()
+
+    # The second attempt ran on another backend: the first connection was not reused.
+    assert len(seen) == 2
+    assert seen[0] != seen[1]
+
+
+async def test_query_errors_are_not_retried(database_url: str) -> None:
+    reader = PostgresReader(make_url(database_url), max_size=2)
+    calls = 0
+
+    async def bad_query(connection: asyncpg.Connection) -> None:
+        nonlocal calls
+        calls += 1
+        await connection.fetch("SELECT * FROM no_such_table")
+
+    try:
+        with pytest.raises(asyncpg.exceptions.UndefinedTableError):
+            await reader.run(bad_query)
+    finally:
+        await reader.close()
+
+    assert calls == 1
