@@ -128,3 +128,27 @@ async def test_query_errors_are_not_retried(database_url: str) -> None:
         await reader.close()
 
     assert calls == 1
+
+
+async def test_connection_killed_mid_statement_is_replaced(database_url: str) -> None:
+    """A backend terminated by the server while a statement waits on it costs no failed read."""
+    reader = PostgresReader(make_url(database_url), max_size=2)
+    backends: list[int] = []
+
+    async def killed_the_first_time(connection: asyncpg.Connection) -> int:
+        backends.append(connection.get_server_pid())
+        if len(backends) == 1:
+            admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", backends[0])
+            finally:
+                await admin.close()
+        return int(await connection.fetchval("SELECT 1"))
+
+    try:
+        assert await reader.run(killed_the_first_time) == 1
+    finally:
+        await reader.close()
+
+    assert len(backends) == 2
+    assert backends[0] != backends[1]

@@ -66,11 +66,24 @@ def _connection_broken(error: Exception, connection: asyncpg.Connection) -> bool
     also surface as asyncpg's InternalClientError ("cannot switch to state
     12; another operation is in progress") on the next statement.
     """
-    return (
-        connection.is_closed()
-        or isinstance(error, asyncpg.exceptions.InternalClientError)
-        or driver_error_is_unavailable(error)
-    )
+    if isinstance(error, asyncpg.exceptions.InternalClientError):
+        return True
+    if driver_error_is_unavailable(error):
+        return True
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:
+        # A connection that closed mid-statement is already back in the pool.
+        return True
+
+
+def _discard(connection: asyncpg.Connection) -> None:
+    """Close `connection` at once, so that the pool replaces it instead of lending it again."""
+    try:
+        connection.terminate()
+    except asyncpg.InterfaceError:
+        # Closed mid-statement, it went back to the pool, which replaces it.
+        pass
 
 
 class PostgresReader:
@@ -92,9 +105,7 @@ class PostgresReader:
                 except Exception as error:
                     if not _connection_broken(error, connection):
                         raise
-                    # The pool would take back a connection whose protocol
-                    # broke mid-statement; terminated, it is replaced instead.
-                    connection.terminate()
+                    _discard(connection)
                     if attempt == 2:
                         raise
         raise AssertionError("unreachable: the second attempt returns or raises")
