@@ -28,13 +28,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
 
 from promptlab.adapters.sqlalchemy.codecs import uuid_from_hex
-from promptlab.adapters.sqlalchemy.text_reads import uuid_text_from_hex
+from promptlab.adapters.sqlalchemy.text_reads import reference_text_from_hex
 
 Processor = Callable[[Any], Any] | None
 
 # Conversions of values that repeat within a result (a page's project,
 # session and authors), so each distinct value is converted once.
-_REPEATING = frozenset({uuid_from_hex, uuid_text_from_hex})
+_REPEATING = frozenset({uuid_from_hex, reference_text_from_hex})
 
 # Marks a parameter the caller must pass: a `bindparam` built without a value.
 REQUIRED = object()
@@ -82,6 +82,12 @@ class PreparedQuery:
         self.statement = statement
         self._row_type = row_type
         self._compiled: dict[str, CompiledQuery] = {}
+
+    def typed(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """Return rows that SQLAlchemy already converted as this query's row type."""
+        if self._row_type is tuple:
+            return rows
+        return [tuple.__new__(self._row_type, row) for row in rows]
 
     async def compiled_on(self, dialect: Dialect, driver_connection: Any) -> CompiledQuery:
         """Return the statement compiled for `dialect`, compiling it on first use.

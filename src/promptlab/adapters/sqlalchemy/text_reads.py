@@ -38,6 +38,20 @@ def uuid_text_from_hex(value: str | None) -> str | None:
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
+def reference_text_from_hex(value: str | None) -> str | None:
+    """Do what `uuid_text_from_hex` does, for columns whose values repeat within a result.
+
+    A distinct function, so that the row converter converts each distinct
+    value of such a column once (see `prepared.build_row_converter`).
+    """
+    return uuid_text_from_hex(value)
+
+
+def cache_key_of_uuid_text(dialect_name: str, text: str) -> str:
+    """Return the cache key `uuid_as_key` reads for the UUID whose canonical text is `text`."""
+    return text.replace("-", "") if dialect_name == "sqlite" else text
+
+
 def timestamp_text_from_sqlite(value: str | None) -> str | None:
     """Turn SQLAlchemy's naive UTC text on SQLite into the form of `timestamp_text`."""
     if value is None:
@@ -66,6 +80,14 @@ class _UuidText(TypeDecorator[str]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         return uuid_text_from_hex if dialect.name == "sqlite" else None
+
+
+class _ReferenceText(TypeDecorator[str]):
+    impl = Text
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        return reference_text_from_hex if dialect.name == "sqlite" else None
 
 
 class _TimestampText(TypeDecorator[str]):
@@ -100,6 +122,13 @@ class uuid_as_text(FunctionElement[str]):
     inherit_cache = True
 
 
+class reference_as_text(FunctionElement[str]):
+    """A UUID column whose values repeat within a page (an author, a parent) as canonical text."""
+
+    type = _ReferenceText()
+    inherit_cache = True
+
+
 class timestamp_as_text(FunctionElement[str]):
     """A UTC datetime column as the text of `timestamp_text`."""
 
@@ -116,6 +145,7 @@ class json_as_text(FunctionElement[str]):
 
 @compiles(uuid_as_key)
 @compiles(uuid_as_text)
+@compiles(reference_as_text)
 @compiles(json_as_text)
 @compiles(timestamp_as_text)
 def _stored_text(element: FunctionElement[str], compiler: SQLCompiler, **kw: Any) -> str:
@@ -125,6 +155,7 @@ def _stored_text(element: FunctionElement[str], compiler: SQLCompiler, **kw: Any
 
 @compiles(uuid_as_key, "postgresql")
 @compiles(uuid_as_text, "postgresql")
+@compiles(reference_as_text, "postgresql")
 @compiles(json_as_text, "postgresql")
 def _cast_to_text(element: FunctionElement[str], compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"

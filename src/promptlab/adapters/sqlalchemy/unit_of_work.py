@@ -150,7 +150,7 @@ class SqlAlchemyUnitOfWork:
         if self._writer is not None:
             return await self._fetch_in_inline_transaction(query, parameters)
         if self._write:
-            return list(await self.execute(query.statement, parameters))
+            return query.typed(list(await self.execute(query.statement, parameters)))
 
         if self._reader is not None:
             compiled = await query.compiled_on(dialect, None)

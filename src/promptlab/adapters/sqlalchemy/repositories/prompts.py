@@ -18,7 +18,9 @@ from promptlab.adapters.sqlalchemy.repositories.base import (
 )
 from promptlab.adapters.sqlalchemy.tables import executions, prompt_sessions, prompts
 from promptlab.adapters.sqlalchemy.text_reads import (
+    cache_key_of_uuid_text,
     json_as_text,
+    reference_as_text,
     timestamp_as_text,
     uuid_as_key,
     uuid_as_text,
@@ -133,23 +135,23 @@ _LISTED_KEYS = PreparedKeyset(
     select(uuid_as_key(prompts.c.id)).where(prompts.c.session_id == bindparam("session_id")),
     prompts,
 )
-# A page in full: each prompt's cache key, then its `ListedPrompt` fields in
-# order. The project filter makes a session of another project list nothing.
+# A page in full, as `ListedPrompt`s: the fields in their order. The project
+# filter makes a session of another project list nothing.
 _LISTED_PROMPTS = PreparedKeyset(
     select(
-        uuid_as_key(prompts.c.id),
         uuid_as_text(prompts.c.id),
         prompts.c.name,
         json_as_text(prompts.c.messages),
         json_as_text(prompts.c.variables),
-        uuid_as_text(prompts.c.parent_id),
-        uuid_as_text(prompts.c.created_by),
+        reference_as_text(prompts.c.parent_id),
+        reference_as_text(prompts.c.created_by),
         timestamp_as_text(prompts.c.created_at),
     ).where(
         prompts.c.session_id == bindparam("session_id"),
         prompts.c.project_id == bindparam("project_id"),
     ),
     prompts,
+    row_type=ListedPrompt,
 )
 
 
@@ -274,11 +276,12 @@ class SqlPromptRepository(SqlRepository):
                 return to_page(cached, page, _cursor_of_listed)
 
         parameters = {"session_id": session_id, "project_id": project_id}
-        rows = await self._uow.fetch_all(_LISTED_PROMPTS.query(page, parameters), parameters)
-        items = [ListedPrompt._make(row[1:]) for row in rows]
+        query = _LISTED_PROMPTS.query(page, parameters)
+        items: list[ListedPrompt] = await self._uow.fetch_all(query, parameters)  # type: ignore[assignment]
         if cache is not None:
-            for row, item in zip(rows, items, strict=True):
-                cache.put(row[0], project, item)
+            dialect_name = self._uow.dialect_name
+            for item in items:
+                cache.put(cache_key_of_uuid_text(dialect_name, item.id), project, item)
         return to_page(items, page, _cursor_of_listed)
 
 

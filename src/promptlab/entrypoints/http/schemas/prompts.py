@@ -140,10 +140,13 @@ class ListedPromptJson:
         """Return the JSON of `PageOut[PromptOut]` for a page of the session's prompts."""
         objects = self._objects
         parts = []
+        identifiers: tuple[str, str] | None = None
         for item in page.items:
             encoded = objects.get(item.id)
             if encoded is None:
-                encoded = self._encode_and_keep(item, str(project_id), str(session_id))
+                if identifiers is None:
+                    identifiers = (str(project_id), str(session_id))
+                encoded = self._encode_and_keep(item, *identifiers)
             parts.append(encoded)
         next_cursor = _encode(encode_cursor(page.next)) if page.next else b"null"
         return b'{"results":[' + b",".join(parts) + b'],"next":' + next_cursor + b"}"
