@@ -29,7 +29,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # cannot be checked with isinstance, so the unit of work skips that check.
 RequestUnitOfWork = Annotated[UnitOfWork, SkipValidationMarker(), NamedMarker(kind="named")]
 CurrentUser = NamedDependency[User]
-RequestedPage = NamedDependency[PageRequest]
 
 
 def container_of(state: State) -> Container:
@@ -124,15 +123,17 @@ PageCursor = Annotated[
 ]
 
 
-def provide_page(
-    request: Request[Any, Any, Any],
-    current_user: CurrentUser,
-    limit: PageLimit = None,
-    cursor: PageCursor = None,
+def requested_page(
+    request: Request[Any, Any, Any], limit: int | None, cursor: str | None
 ) -> PageRequest:
-    # Every list requires a token, and taking the user here makes Litestar authenticate
-    # first, so an anonymous request with an invalid `limit` or `cursor` gets 401, not 422.
-    del current_user
+    """Return the page a list handler was asked for, from its `limit` and `cursor` parameters.
+
+    List handlers call this in their body rather than taking the page as a
+    dependency, one dependency fewer per list request. Litestar validates a
+    handler's own parameters only after its dependencies, the user among
+    them, so an anonymous request with an invalid `limit` or `cursor` still
+    gets 401, not 422.
+    """
     settings = request_container(request).settings()
     return build_page_request(
         limit,
@@ -144,11 +145,11 @@ def provide_page(
 
 # Litestar resolves the dependencies that wait on the same ones concurrently,
 # in an anyio task group, which cost more than the dependencies themselves.
-# So each use case provider waits on the user (or the page, which waits on
-# the user), and a request resolves its dependencies one after another:
-# user, page, use case. The use case provider opens the request's unit of
-# work and closes it once the response is sent; each dependency costs about
-# 8 us, so the unit of work is not one of its own.
+# So each use case provider waits on the user, and a request resolves its
+# dependencies one after another: user, then use case. The use case
+# provider opens the request's unit of work and closes it once the response
+# is sent; each dependency costs about 8 us, so the unit of work is not one
+# of its own.
 
 
 def use_case(name: str) -> Provide:
@@ -158,20 +159,6 @@ def use_case(name: str) -> Provide:
         request: Request[Any, Any, Any], current_user: CurrentUser
     ) -> AsyncGenerator[Any, None]:
         del current_user
-        async with _request_uow(request) as uow:
-            yield getattr(request_container(request), name)(uow=uow)
-
-    provide.__name__ = f"provide_{name}"
-    return Provide(provide)
-
-
-def listing_use_case(name: str) -> Provide:
-    """Provide the container's use case `name` for an authenticated route that takes a page."""
-
-    async def provide(
-        request: Request[Any, Any, Any], page: RequestedPage
-    ) -> AsyncGenerator[Any, None]:
-        del page
         async with _request_uow(request) as uow:
             yield getattr(request_container(request), name)(uow=uow)
 
@@ -213,5 +200,4 @@ def client_address(request: Request[Any, Any, Any], trust_forwarded_for: bool) -
 BASE_DEPENDENCIES: dict[str, Provide | Callable[..., Any]] = {
     "uow": Provide(provide_uow),
     "current_user": Provide(provide_current_user),
-    "page": Provide(provide_page, sync_to_thread=False),
 }

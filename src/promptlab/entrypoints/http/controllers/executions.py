@@ -32,11 +32,12 @@ from promptlab.domain.executions import ExecutionStatus
 from promptlab.domain.parameters import GenerationParameters
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
-    RequestedPage,
+    PageCursor,
+    PageLimit,
     RequestUnitOfWork,
     client_address,
     container_of,
-    listing_use_case,
+    requested_page,
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
@@ -170,16 +171,16 @@ class ExecutionController(Controller):
 
     @get(
         EXECUTIONS,
-        dependencies={"list_executions": listing_use_case("list_executions")},
+        dependencies={"list_executions": use_case("list_executions")},
         summary="List the execution logs of a prompt, newest first",
     )
     async def list_executions(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
         project_id: FromPath[uuid.UUID],
         session_id: FromPath[uuid.UUID],
         prompt_id: FromPath[uuid.UUID],
-        page: RequestedPage,
         list_executions: NamedDependency[ListExecutions],
         status: Annotated[
             StatusName | None, QueryParameter(description="Only logs in this status.")
@@ -187,7 +188,10 @@ class ExecutionController(Controller):
         model: Annotated[
             str | None, QueryParameter(description="Only logs of this model id.")
         ] = None,
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[ExecutionOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_executions(
             ListExecutionsQuery(
                 user=current_user,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -36,8 +37,9 @@ from promptlab.application.organizations.update_organization import (
 from promptlab.domain.organizations import OrganizationRole
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
-    RequestedPage,
-    listing_use_case,
+    PageCursor,
+    PageLimit,
+    requested_page,
     use_case,
 )
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
@@ -67,15 +69,18 @@ class OrganizationController(Controller):
 
     @get(
         "/",
-        dependencies={"list_organizations": listing_use_case("list_organizations")},
+        dependencies={"list_organizations": use_case("list_organizations")},
         summary="Organizations the caller belongs to, with the caller's role",
     )
     async def list_organizations(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
-        page: RequestedPage,
         list_organizations: NamedDependency[ListOrganizations],
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[OrganizationOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_organizations(
             ListOrganizationsQuery(actor_id=current_user.id, page=page)
         )
@@ -141,16 +146,19 @@ class OrganizationController(Controller):
 
     @get(
         "/{organization_id:uuid}/members/",
-        dependencies={"list_members": listing_use_case("list_members")},
+        dependencies={"list_members": use_case("list_members")},
         summary="Members of the organization (any member)",
     )
     async def list_members(
         self,
+        request: Request[Any, Any, Any],
         organization_id: FromPath[uuid.UUID],
         current_user: CurrentUser,
-        page: RequestedPage,
         list_members: NamedDependency[ListMembers],
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[MemberOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_members(
             ListMembersQuery(actor_id=current_user.id, organization_id=organization_id, page=page)
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -36,8 +36,9 @@ from promptlab.application.projects.update_collaborator import (
 from promptlab.application.projects.update_project import UpdateProject, UpdateProjectCommand
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
-    RequestedPage,
-    listing_use_case,
+    PageCursor,
+    PageLimit,
+    requested_page,
     use_case,
 )
 from promptlab.entrypoints.http.schemas.common import PageOut, page_out
@@ -64,13 +65,13 @@ class ProjectController(Controller):
 
     @get(
         "/",
-        dependencies={"list_projects": listing_use_case("list_projects")},
+        dependencies={"list_projects": use_case("list_projects")},
         summary="List the projects the caller can see",
     )
     async def list_projects(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
-        page: RequestedPage,
         list_projects: NamedDependency[ListProjects],
         organization: Annotated[
             uuid.UUID | None, QueryParameter(description="Only projects of this organization.")
@@ -82,7 +83,10 @@ class ProjectController(Controller):
             str | None,
             QueryParameter(description="Case-insensitive substring of the project name."),
         ] = None,
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[ProjectOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_projects(
             ListProjectsCommand(
                 user=current_user,
@@ -169,16 +173,19 @@ class ProjectController(Controller):
 
     @get(
         COLLABORATORS,
-        dependencies={"list_collaborators": listing_use_case("list_collaborators")},
+        dependencies={"list_collaborators": use_case("list_collaborators")},
         summary="List a project's collaborators",
     )
     async def list_collaborators(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
         project_id: FromPath[uuid.UUID],
-        page: RequestedPage,
         list_collaborators: NamedDependency[ListCollaborators],
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[CollaboratorOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_collaborators(
             ListCollaboratorsCommand(user=current_user, project_id=project_id, page=page)
         )

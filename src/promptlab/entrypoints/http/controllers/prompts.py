@@ -15,9 +15,10 @@ from promptlab.application.prompts.get_prompt import GetPrompt, GetPromptCommand
 from promptlab.application.prompts.list_prompts import ListPrompts, ListPromptsCommand
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
-    RequestedPage,
-    listing_use_case,
+    PageCursor,
+    PageLimit,
     request_container,
+    requested_page,
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
@@ -38,7 +39,7 @@ class PromptController(Controller):
 
     @get(
         "/",
-        dependencies={"list_prompts": listing_use_case("list_prompts")},
+        dependencies={"list_prompts": use_case("list_prompts")},
         summary="List the prompts of a session, newest first",
     )
     async def list_prompts(
@@ -47,9 +48,11 @@ class PromptController(Controller):
         current_user: CurrentUser,
         project_id: FromPath[uuid.UUID],
         session_id: FromPath[uuid.UUID],
-        page: RequestedPage,
         list_prompts: NamedDependency[ListPrompts],
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> Response[PageOut[PromptOut]]:
+        page = requested_page(request, limit, cursor)
         result = await list_prompts(
             ListPromptsCommand(
                 user=current_user, project_id=project_id, session_id=session_id, page=page

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -18,8 +18,9 @@ from promptlab.domain.parameters import GenerationParameters
 from promptlab.domain.sessions import SessionStatus
 from promptlab.entrypoints.http.dependencies import (
     CurrentUser,
-    RequestedPage,
-    listing_use_case,
+    PageCursor,
+    PageLimit,
+    requested_page,
     use_case,
 )
 from promptlab.entrypoints.http.requests import StrictTextRequest
@@ -46,19 +47,22 @@ class SessionController(Controller):
 
     @get(
         "/",
-        dependencies={"list_sessions": listing_use_case("list_sessions")},
+        dependencies={"list_sessions": use_case("list_sessions")},
         summary="List the sessions of a project, newest first",
     )
     async def list_sessions(
         self,
+        request: Request[Any, Any, Any],
         current_user: CurrentUser,
         project_id: FromPath[uuid.UUID],
-        page: RequestedPage,
         list_sessions: NamedDependency[ListSessions],
         status: Annotated[
             StatusName | None, QueryParameter(description="Only sessions with this status.")
         ] = None,
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
     ) -> PageOut[SessionOut]:
+        page = requested_page(request, limit, cursor)
         result = await list_sessions(
             ListSessionsCommand(
                 user=current_user,
