@@ -53,7 +53,17 @@ $(LITELLM_VENV)/bin/litellm:
 	$(LITELLM_VENV)/bin/pip install --quiet --upgrade pip
 	$(LITELLM_VENV)/bin/pip install --quiet 'litellm[proxy]'
 
-bench-tools: $(LITELLM_VENV)/bin/litellm
+# The servers under test run from a deployment's install (`make install`),
+# pinned to the versions of the development install; see bench/processes.py.
+SERVER_VENV := bench/.venv-server
+
+$(SERVER_VENV)/bin/promptlab: $(BIN)/python
+	$(PYTHON) -m venv $(SERVER_VENV)
+	$(SERVER_VENV)/bin/pip install --quiet --upgrade pip
+	$(BIN)/pip freeze --exclude-editable | grep -v ' @ ' > $(SERVER_VENV)/constraints.txt
+	$(SERVER_VENV)/bin/pip install --quiet -c $(SERVER_VENV)/constraints.txt -e '.[postgres]'
+
+bench-tools: $(LITELLM_VENV)/bin/litellm $(SERVER_VENV)/bin/promptlab
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: install-dev bench-tools

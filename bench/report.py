@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.processes import server_install
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LIBRARIES = (
     "litestar",
@@ -105,6 +107,7 @@ def machine() -> dict[str, Any]:
         if _command_output("wrk", "--version")
         else "unknown",
         "libraries": versions,
+        "server_install": server_install(),
         "load_average": load_average(),
     }
 
@@ -140,6 +143,7 @@ def machine_markdown(facts: dict[str, Any]) -> str:
                 f"at the end: {facts.get('load_average_end', 'unknown')}"
             ),
             f"- Libraries: {libraries}",
+            f"- Servers under test run from: {facts.get('server_install', 'unknown')}",
         ]
     )
 

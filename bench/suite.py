@@ -18,7 +18,7 @@ import httpx
 from bench import report
 from bench.databases import BenchDatabase, fresh_database
 from bench.gateways import Gateways, provider_environment
-from bench.processes import ServerProcess, executable, free_port, memory_mib, python_command
+from bench.processes import ServerProcess, free_port, memory_mib, server_bin
 from bench.scenarios import Scenario, standard_scenarios
 from bench.seed import SeedSize, Workspace, register_owner, seed_workspace
 from bench.wrk import LoadResult, Request, run_wrk
@@ -78,7 +78,7 @@ def start_promptlab(
         # `serve` migrates only the embedded database; a server database is migrated once first.
         with log_path.open("ab") as log:
             subprocess.run(
-                [executable("promptlab"), "migrate"],
+                [str(server_bin() / "promptlab"), "migrate"],
                 env={**os.environ, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -88,7 +88,7 @@ def start_promptlab(
     port = free_port()
     server = ServerProcess(
         f"promptlab serve ({database.backend}, {workers} worker(s))",
-        [executable("promptlab"), "serve", "--port", str(port), "--workers", str(workers)],
+        [str(server_bin() / "promptlab"), "serve", "--port", str(port), "--workers", str(workers)],
         port=port,
         ready_path="/health/",
         log_path=log_path,
@@ -242,7 +242,8 @@ def run_ceiling(
     port = free_port()
     server = ServerProcess(
         f"ceiling ({workers} worker(s))",
-        python_command(
+        [
+            str(server_bin() / "python"),
             "-m",
             "bench.ceiling",
             "--port",
@@ -251,7 +252,7 @@ def run_ceiling(
             str(workers),
             "--page",
             str(page_file),
-        ),
+        ],
         port=port,
         ready_path="/ceiling/prompts/",
         log_path=options.work_dir / f"ceiling-{workers}w.log",

@@ -12,7 +12,9 @@ CEILING_SCENARIO = "ceiling: bare Litestar list 50"
 # Targets, stated once so the tables and the docs agree.
 MAX_ADDED_P50_MS = 3.0
 MIN_THROUGHPUT_RATIO_VS_LITELLM = 5.0
-MAX_PEAK_RSS_MIB = 150.0
+# The target is 150 MB, decimal: 143.05 MiB, the unit /proc reports in.
+MAX_PEAK_RSS_MB = 150.0
+MAX_PEAK_RSS_MIB = MAX_PEAK_RSS_MB * 1_000_000 / 2**20
 MIN_FRACTION_OF_CEILING = 0.35
 
 
@@ -159,14 +161,16 @@ def targets_table(data: dict[str, Any]) -> str:
         ]
     )
 
-    peaks = [
-        m["peak_rss_mib"] for m in measurements if m["group"] != "ceiling" and m["peak_rss_mib"]
+    # Every promptlab worker counts, the execute runs of the overhead table included.
+    promptlab_runs = [m for m in measurements if m["group"] != "ceiling"] + [
+        m for m in data["overhead"] if m["scenario"] == "promptlab execute"
     ]
+    peaks = [m["peak_rss_mib"] for m in promptlab_runs if m["peak_rss_mib"]]
     peak = max(peaks) if peaks else None
     rows.append(
         [
             "peak RSS per worker, no local model",
-            f"< {MAX_PEAK_RSS_MIB:.0f} MiB",
+            f"< {MAX_PEAK_RSS_MB:.0f} MB ({MAX_PEAK_RSS_MIB:.1f} MiB)",
             f"{peak} MiB" if peak is not None else "n/a",
             _met(None if peak is None else peak < MAX_PEAK_RSS_MIB),
         ]
