@@ -21,11 +21,12 @@ so prompts can be added to a session concurrently while a status change waits.
 class ListedPrompt(NamedTuple):
     """A prompt as a list shows it: each field in the text form every client receives.
 
-    Lists are the most frequent read, and a page of prompts holds hundreds
-    of values. Read this way, the database hands over text that is already
-    in its final form: stored JSON is not parsed and identifiers and times
+    Lists are read often, and a page of prompts contains hundreds of
+    values. Read this way, the database hands over text that is already in
+    its final form: stored JSON is not parsed, and identifiers and times
     become no objects. `ListPrompts` returns these instead of `Prompt`s.
-    The project and session are those the list was asked for.
+    The project and session are not fields: they are the ones the list
+    request names.
     """
 
     id: str

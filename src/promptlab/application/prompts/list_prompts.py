@@ -44,7 +44,7 @@ class ListPrompts:
                 command.project_id, command.session_id, command.page
             )
             # Every prompt belongs to one session of its project, so a prompt
-            # on the page proves the session is in this project; only an
+            # on the page proves the session is in this project. Only an
             # empty page needs the session read.
             if (
                 not page.items

@@ -148,7 +148,7 @@ def requested_page(
 # So each use case provider waits on the user, and a request resolves its
 # dependencies one after another: user, then use case. The use case
 # provider opens the request's unit of work and closes it once the response
-# is sent; each dependency costs about 8 us, so the unit of work is not one
+# is sent. Each dependency costs about 8 us, so the unit of work is not one
 # of its own.
 
 
