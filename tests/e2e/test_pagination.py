@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -42,6 +43,21 @@ def list_routes(app_settings: Settings) -> list[str]:
     return paths
 
 
+def encoded_cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Bad paging parameters and the status each gets on every list. The last two
+# cursors decode, but their times have no UTC equivalent.
+PAGING_ERRORS = (
+    ("limit=0", 422),
+    ("limit=201", 422),
+    ("cursor=garbage", 400),
+    (f"cursor={encoded_cursor('0001-01-01T00:00:00+01:00|' + '0' * 32)}", 400),
+    (f"cursor={encoded_cursor('9999-12-31T23:59:59-01:00|' + '0' * 32)}", 400),
+)
+
+
 def test_every_list_validates_paging(
     world_api: Api,  # noqa: F811
     settings_factory: Callable[..., Settings],
@@ -54,7 +70,7 @@ def test_every_list_validates_paging(
     for path in paths:
         case = ROUTE_CASES.get(("GET", path))
         url = world.url(case) if case else path + "/"
-        for query, status in (("limit=0", 422), ("limit=201", 422), ("cursor=garbage", 400)):
+        for query, status in PAGING_ERRORS:
             response = world_api.get(f"{url}?{query}", as_=owner)
             if response.status_code != status:
                 failures.append(f"GET {url}?{query}: {response.status_code} {response.text[:200]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -152,3 +153,50 @@ async def test_connection_killed_mid_statement_is_replaced(database_url: str) ->
 
     assert len(backends) == 2
     assert backends[0] != backends[1]
+
+
+async def test_database_refusing_connections_is_unavailable(database_url: str) -> None:
+    """A connect failure the server reports (here: no such database) is a 503, not a 500."""
+    missing = make_url(database_url).set(database=f"missing_{uuid.uuid4().hex[:12]}")
+    engine = create_engine(missing.render_as_string(hide_password=False))
+    factory = SqlAlchemyUnitOfWorkFactory(engine)
+    try:
+        async with factory(write=False) as uow:
+            with pytest.raises(ServiceUnavailableError, match="unavailable"):
+                await uow.users.get(uuid.uuid4())
+    finally:
+        await factory.aclose()
+        await engine.dispose()
+
+
+async def test_reads_survive_repeated_mass_terminations(
+    reader_factory: SqlAlchemyUnitOfWorkFactory, database_url: str
+) -> None:
+    """Concurrent reads go on while every backend of the database is ended, again and again."""
+    user = await add_user(reader_factory)
+    database = make_url(database_url).database or ""
+    stop = asyncio.Event()
+    failures: list[BaseException] = []
+    reads = 0
+
+    async def read_in_a_loop() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                async with reader_factory(write=False) as uow:
+                    assert await uow.users.get(user.id) == user
+                reads += 1
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                failures.append(error)
+
+    readers = [asyncio.create_task(read_in_a_loop()) for _ in range(8)]
+    try:
+        for _ in range(8):
+            await asyncio.sleep(0.2)
+            await terminate_other_backends(database)
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+
+    assert failures == []
+    assert reads > 100

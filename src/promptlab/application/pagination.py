@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import attrs
@@ -59,6 +59,15 @@ def decode_cursor(value: str) -> Cursor:
         ) from error
     if created_at.tzinfo is None:
         raise InvalidCursorError("The cursor is invalid: its timestamp has no time zone.")
+    try:
+        # Stored times are UTC; a time at the edge of the calendar in another
+        # offset (0001-01-01T00:00:00+01:00) has no UTC equivalent.
+        created_at = created_at.astimezone(UTC)
+    except OverflowError as error:
+        raise InvalidCursorError(
+            "The cursor is invalid: its timestamp is outside the range of dates. Pass the "
+            "`next` value of a previous page unchanged, or omit `cursor`."
+        ) from error
     return Cursor(created_at=created_at, id=cursor_id)
 
 

@@ -20,15 +20,23 @@ def item(number: int, text_length: int = 10) -> ListedPrompt:
     )
 
 
-def test_page_needs_every_key_in_the_same_project() -> None:
+def test_page_needs_every_key() -> None:
     cache = ListedPromptCache(max_bytes=100_000)
     cache.put("a", 1, item(1))
     cache.put("b", 1, item(2))
 
     assert cache.page(["b", "a"], project=1) == [item(2), item(1)]
     assert cache.page(["b", "c"], project=1) is None
-    assert cache.page(["a"], project=2) is None
     assert cache.page([], project=2) == []
+
+
+def test_prompt_of_another_project_makes_the_page_empty() -> None:
+    """A session's prompts all belong to its project, so one of another project settles it."""
+    cache = ListedPromptCache(max_bytes=100_000)
+    cache.put("a", 1, item(1))
+
+    assert cache.page(["a"], project=2) == []
+    assert cache.page(["a", "missing"], project=2) == []
 
 
 def test_oldest_entry_goes_first() -> None:
@@ -67,3 +75,10 @@ def test_putting_a_key_again_replaces_its_size() -> None:
 def test_negative_budget_rejected() -> None:
     with pytest.raises(ValueError, match="0 or more"):
         ListedPromptCache(max_bytes=-1)
+
+
+def test_size_counts_wide_characters() -> None:
+    ascii_text = ListedPrompt("id", None, "x" * 4000, "[]", None, None, "t")
+    emoji_text = ListedPrompt("id", None, "\U0001f600" * 4000, "[]", None, None, "t")
+
+    assert entry_size(emoji_text) - entry_size(ascii_text) >= 3 * 4000

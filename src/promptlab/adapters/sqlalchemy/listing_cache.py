@@ -14,30 +14,31 @@ runs would leave that server listing the old text until it restarts.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 
 from promptlab.application.ports.prompts import ListedPrompt
 
-# Counted per entry besides its text: the key, the tuple, its fields' string
-# objects and the dictionary's slot. About 730 bytes for a prompt with an
-# author and no parent (sys.getsizeof and tracemalloc, CPython 3.11).
-ENTRY_OVERHEAD_BYTES = 750
+# Counted per entry besides its name, messages and variables: the key, the
+# tuple, its other fields' strings and the dictionary's slot. About 580
+# bytes for a prompt with an author and no parent (sys.getsizeof and
+# tracemalloc, CPython 3.11).
+ENTRY_OVERHEAD_BYTES = 600
 
 
 def entry_size(item: ListedPrompt) -> int:
-    """Return an estimate of the bytes an entry holds, counting one byte per character.
+    """Return the bytes an entry holds, its text measured as CPython stores it.
 
-    CPython stores text that is not ASCII in two or four bytes per character,
-    so the estimate is low for such text. The budget bounds the cache's order
-    of magnitude, not its exact size.
+    CPython stores a string in one, two or four bytes per character, by its
+    widest character, so a prompt of emoji takes four times the memory of
+    one of ASCII letters of the same length.
     """
-    return (
-        ENTRY_OVERHEAD_BYTES
-        + len(item.messages_json)
-        + len(item.variables_json)
-        + len(item.name or "")
-    )
+    size = ENTRY_OVERHEAD_BYTES + sys.getsizeof(item.messages_json)
+    size += sys.getsizeof(item.variables_json)
+    if item.name is not None:
+        size += sys.getsizeof(item.name)
+    return size
 
 
 class ListedPromptCache:
@@ -66,13 +67,20 @@ class ListedPromptCache:
         return len(self._entries)
 
     def page(self, keys: Sequence[object], project: object) -> list[ListedPrompt] | None:
-        """Return the prompts of `keys` in order, or None unless every one is here for `project`."""
+        """Return the prompts of `keys` in order, or None when one of them is not here.
+
+        The keys are one session's prompts, and a session belongs to one
+        project. So when a kept prompt belongs to another project than
+        `project`, the session is not in `project` and the page is empty.
+        """
         entries = self._entries
         found = []
         for key in keys:
             entry = entries.get(key)
-            if entry is None or entry[0] != project:
+            if entry is None:
                 return None
+            if entry[0] != project:
+                return []
             found.append(entry[1])
         return found
 

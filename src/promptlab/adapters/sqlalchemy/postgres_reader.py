@@ -7,7 +7,7 @@ authenticated request that reads one row (`python -m bench profile
 --pyinstrument`). The read-only units of work now run each prepared SELECT
 on a connection of this pool, taken for that one statement.
 
-Reads run outside any transaction, so each statement sees the latest
+Reads run outside any transaction, so each statement reads the latest
 committed state, as before. A connection then holds no session state, so
 the reset query that asyncpg sends by default on release is skipped. A
 statement whose connection turns out to be gone (a restarted server, a
@@ -86,6 +86,31 @@ def _discard(connection: asyncpg.Connection) -> None:
         pass
 
 
+class ReadConnectionFailed(ConnectionError):
+    """No connection to PostgreSQL could be opened for a read."""
+
+
+class ReadConnectionLost(ConnectionError):
+    """A read's connection broke, and so did the fresh one it was sent to next."""
+
+
+async def _acquire(pool: asyncpg.Pool) -> asyncpg.Connection:
+    """Take a connection from `pool`, opening one if needed.
+
+    Opening can fail for reasons asyncpg reports as server errors (the
+    database does not exist or does not accept connections, the password
+    was rejected), besides network errors. Like SQLAlchemy's engine for
+    any connect failure, the reader reports each as the database being
+    unreachable.
+    """
+    try:
+        return await pool.acquire()
+    except Exception as error:
+        raise ReadConnectionFailed(
+            f"could not connect to PostgreSQL: {error.__class__.__name__}"
+        ) from error
+
+
 class PostgresReader:
     """Up to `max_size` asyncpg connections to the engine's database, opened on first use."""
 
@@ -96,18 +121,33 @@ class PostgresReader:
         self._opening = asyncio.Lock()
 
     async def run(self, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Return `call(connection)` on a pooled connection, trying a fresh one once if it was gone."""
+        """Return `call(connection)` on a pooled connection, trying a fresh one once if it was gone.
+
+        Raises ReadConnectionFailed when no connection can be opened and
+        ReadConnectionLost when the fresh connection breaks too; both are
+        ConnectionErrors, which the unit of work reports as the database
+        being unavailable.
+        """
         pool = self._pool or await self._open()
         for attempt in (1, 2):
-            async with pool.acquire() as connection:
-                try:
-                    return await call(connection)
-                except Exception as error:
-                    if not _connection_broken(error, connection):
-                        raise
-                    _discard(connection)
-                    if attempt == 2:
-                        raise
+            connection = await _acquire(pool)
+            try:
+                return await call(connection)
+            except Exception as error:
+                if not _connection_broken(error, connection):
+                    raise
+                _discard(connection)
+                # A backend seldom dies alone (a server restart, an
+                # administrator ending a database's sessions), so every
+                # pooled connection is replaced before the statement is sent again.
+                await pool.expire_connections()
+                if attempt == 2:
+                    raise ReadConnectionLost(
+                        f"the connection broke twice in a row: {error.__class__.__name__}"
+                    ) from error
+            finally:
+                # Releasing a connection that already went back to the pool does nothing.
+                await pool.release(connection)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def close(self) -> None:
