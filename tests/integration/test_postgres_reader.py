@@ -36,6 +36,22 @@ async def reader_factory(engine: AsyncEngine) -> AsyncIterator[SqlAlchemyUnitOfW
     await factory.aclose()
 
 
+@pytest.fixture
+async def reader(database_url: str) -> AsyncIterator[PostgresReader]:
+    """A reader of its own on the session's database, with two connections at most."""
+    reader = PostgresReader(make_url(database_url), max_size=2)
+    yield reader
+    await reader.close()
+
+
+async def end_backend(pid: int) -> None:
+    admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
 async def terminate_other_backends(database: str) -> int:
     admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
     try:
@@ -92,9 +108,8 @@ async def test_unreachable_server_is_unavailable(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_lost_connection_is_tried_once_more(database_url: str) -> None:
+async def test_lost_connection_is_tried_once_more(reader: PostgresReader) -> None:
     """A statement whose connection died on the way is sent again on another connection."""
-    reader = PostgresReader(make_url(database_url), max_size=2)
     seen: list[int] = []
 
     async def lose_the_first(connection: asyncpg.Connection) -> int:
@@ -103,18 +118,14 @@ async def test_lost_connection_is_tried_once_more(database_url: str) -> None:
             raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
         return int(await connection.fetchval("SELECT 1"))
 
-    try:
-        assert await reader.run(lose_the_first) == 1
-    finally:
-        await reader.close()
+    assert await reader.run(lose_the_first) == 1
 
     # The second attempt ran on another backend: the first connection was not reused.
     assert len(seen) == 2
     assert seen[0] != seen[1]
 
 
-async def test_query_errors_are_not_retried(database_url: str) -> None:
-    reader = PostgresReader(make_url(database_url), max_size=2)
+async def test_query_errors_are_not_retried(reader: PostgresReader) -> None:
     calls = 0
 
     async def bad_query(connection: asyncpg.Connection) -> None:
@@ -122,34 +133,23 @@ async def test_query_errors_are_not_retried(database_url: str) -> None:
         calls += 1
         await connection.fetch("SELECT * FROM no_such_table")
 
-    try:
-        with pytest.raises(asyncpg.exceptions.UndefinedTableError):
-            await reader.run(bad_query)
-    finally:
-        await reader.close()
+    with pytest.raises(asyncpg.exceptions.UndefinedTableError):
+        await reader.run(bad_query)
 
     assert calls == 1
 
 
-async def test_connection_killed_mid_statement_is_replaced(database_url: str) -> None:
+async def test_connection_killed_mid_statement_is_replaced(reader: PostgresReader) -> None:
     """A backend terminated by the server while a statement waits on it costs no failed read."""
-    reader = PostgresReader(make_url(database_url), max_size=2)
     backends: list[int] = []
 
     async def killed_the_first_time(connection: asyncpg.Connection) -> int:
         backends.append(connection.get_server_pid())
         if len(backends) == 1:
-            admin = await asyncpg.connect(asyncpg_dsn(POSTGRES_ADMIN_URL))
-            try:
-                await admin.execute("SELECT pg_terminate_backend($1)", backends[0])
-            finally:
-                await admin.close()
+            await end_backend(backends[0])
         return int(await connection.fetchval("SELECT 1"))
 
-    try:
-        assert await reader.run(killed_the_first_time) == 1
-    finally:
-        await reader.close()
+    assert await reader.run(killed_the_first_time) == 1
 
     assert len(backends) == 2
     assert backends[0] != backends[1]
