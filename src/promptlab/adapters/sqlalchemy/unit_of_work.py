@@ -140,11 +140,12 @@ class SqlAlchemyUnitOfWork:
         """Run a prepared SELECT and return its rows as sequences in the statement's column order.
 
         A read-only unit of work runs it on the driver's connection (see
-        `prepared` for why), on a SQLite file on the process's shared
-        `InlineReader`. A write transaction on a SQLite file runs it on the
-        `InlineWriter` connection inside its transaction. On PostgreSQL it
-        goes through SQLAlchemy, which starts the transaction before the
-        first statement and keeps row locks inside it.
+        `prepared` for why): on a SQLite file on the process's shared
+        `InlineReader`, on PostgreSQL on a connection of the factory's
+        `PostgresReader`. A write transaction on a SQLite file runs it on the
+        `InlineWriter` connection inside its transaction. A write transaction
+        on PostgreSQL runs it through SQLAlchemy, which starts the transaction
+        before the first statement and keeps row locks inside it.
         """
         dialect = self._engine.dialect
         if self._writer is not None:
