@@ -164,11 +164,6 @@ def python_command(*arguments: str) -> list[str]:
     return [sys.executable, *arguments]
 
 
-def executable(name: str) -> str:
-    """Return the path of a console script installed beside this interpreter."""
-    return str(Path(sys.executable).parent / name)
-
-
 # The servers under test run from a deployment's install of promptlab
 # (`pip install -e '.[postgres]'`, as `make install` does), created by `make
 # bench-tools`. The development install also holds the test tools, and

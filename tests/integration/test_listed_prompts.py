@@ -165,7 +165,7 @@ async def test_cache_never_lists_a_session_through_another_project(
     await add_prompts(cached_factory, session, [make_prompt(session)])
 
     assert len(await list_page(cached_factory, project.id, session)) == 1
-    # Every prompt of the session is cached now; the other project still sees none.
+    # Every prompt of the session is cached now. Through the other project it lists none.
     assert await list_page(cached_factory, other_project.id, session) == []
 
 

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -92,22 +93,6 @@ async def test_reads_see_committed_writes_at_once(
         assert await uow.users.get(user.id) == user
 
 
-async def test_unreachable_server_is_unavailable(database_url: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = int(probe.getsockname()[1])
-    unreachable = make_url(database_url).set(host="127.0.0.1", port=closed_port)
-    engine = create_engine(unreachable.render_as_string(hide_password=False))
-    factory = SqlAlchemyUnitOfWorkFactory(engine)
-    try:
-        async with factory(write=False) as uow:
-            with pytest.raises(ServiceUnavailableError, match="unavailable"):
-                await uow.users.get(uuid.uuid4())
-    finally:
-        await factory.aclose()
-        await engine.dispose()
-
-
 async def test_lost_connection_is_tried_once_more(reader: PostgresReader) -> None:
     """A statement whose connection died on the way is sent again on another connection."""
     seen: list[int] = []
@@ -155,10 +140,26 @@ async def test_connection_killed_mid_statement_is_replaced(reader: PostgresReade
     assert backends[0] != backends[1]
 
 
-async def test_database_refusing_connections_is_unavailable(database_url: str) -> None:
-    """A connect failure the server reports (here: no such database) is a 503, not a 500."""
-    missing = make_url(database_url).set(database=f"missing_{uuid.uuid4().hex[:12]}")
-    engine = create_engine(missing.render_as_string(hide_password=False))
+def closed_port() -> int:
+    """Return a loopback port that nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# Ways a read can fail to connect: nothing listens on the port, and the
+# server answers but reports an error (here: the database does not exist).
+UNREACHABLE = {
+    "closed port": lambda url: url.set(host="127.0.0.1", port=closed_port()),
+    "missing database": lambda url: url.set(database=f"missing_{uuid.uuid4().hex[:12]}"),
+}
+
+
+@pytest.mark.parametrize("unreachable", UNREACHABLE.values(), ids=UNREACHABLE.keys())
+async def test_connect_failures_are_unavailable(database_url: str, unreachable: Any) -> None:
+    """A read that cannot open a connection is a 503, not a 500."""
+    url = unreachable(make_url(database_url))
+    engine = create_engine(url.render_as_string(hide_password=False))
     factory = SqlAlchemyUnitOfWorkFactory(engine)
     try:
         async with factory(write=False) as uow:

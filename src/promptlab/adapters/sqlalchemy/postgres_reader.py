@@ -123,10 +123,10 @@ class PostgresReader:
     async def run(self, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Return `call(connection)` on a pooled connection, trying a fresh one once if it was gone.
 
-        Raises ReadConnectionFailed when no connection can be opened and
-        ReadConnectionLost when the fresh connection breaks too; both are
-        ConnectionErrors, which the unit of work reports as the database
-        being unavailable.
+        Raises ReadConnectionFailed when no connection can be opened, and
+        ReadConnectionLost when the fresh connection breaks too. Both are
+        ConnectionErrors, so the unit of work reports the database as
+        unavailable.
         """
         pool = self._pool or await self._open()
         for attempt in (1, 2):

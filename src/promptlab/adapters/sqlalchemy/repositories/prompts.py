@@ -155,7 +155,7 @@ _LISTED_PROMPTS = PreparedKeyset(
 )
 
 
-def _cursor_of(item: PromptSession | Prompt) -> tuple[Any, uuid.UUID]:
+def _cursor_of(item: PromptSession) -> tuple[Any, uuid.UUID]:
     return item.created_at, item.id
 
 
