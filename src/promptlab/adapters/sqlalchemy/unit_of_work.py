@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -21,7 +21,6 @@ from promptlab.adapters.sqlalchemy.engine import (
 )
 from promptlab.adapters.sqlalchemy.errors import is_unavailable, unavailable
 from promptlab.adapters.sqlalchemy.listing_cache import ListedPromptCache
-from promptlab.adapters.sqlalchemy.postgres_reader import PostgresReader
 from promptlab.adapters.sqlalchemy.prepared import (
     CompiledQuery,
     PreparedQuery,
@@ -45,6 +44,11 @@ from promptlab.adapters.sqlalchemy.sqlite_inline import (
     InlineWriteConnection,
     InlineWriter,
 )
+
+if TYPE_CHECKING:
+    # asyncpg comes with the `postgres` extra only, so the reader is imported
+    # when an engine on PostgreSQL needs it.
+    from promptlab.adapters.sqlalchemy.postgres_reader import PostgresReader
 
 # Matches the default SQLite busy timeout (PROMPTLAB_SQLITE_BUSY_TIMEOUT_MS).
 DEFAULT_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
@@ -362,6 +366,8 @@ class SqlAlchemyUnitOfWorkFactory:
         self._writer: InlineWriter | None = None
         self._postgres_reader: PostgresReader | None = None
         if engine.dialect.name == "postgresql":
+            from promptlab.adapters.sqlalchemy.postgres_reader import PostgresReader
+
             # As many read connections as the engine's pool keeps open.
             self._postgres_reader = PostgresReader(engine.url, max_size=engine.pool.size())  # type: ignore[attr-defined]
         sqlite_file = inline_sqlite(engine)
